@@ -1,0 +1,55 @@
+"""End-to-end latency at sinks: arrival time minus the capture time of the frame's
+last sample, kept over the most recent frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._clock import Clock
+
+__all__ = ["LatencyRecorder"]
+
+_WINDOW = 4096
+
+
+class LatencyRecorder:
+    """Records the latency of each frame a sink reads (a fixed window of the most
+    recent ones). Written by the sink's reading thread; a snapshot is read by
+    ``stats()`` (a list copy; a torn read can only mix old and new samples)."""
+
+    __slots__ = ("_clock", "_samples", "_next", "count", "max_ns")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._samples: list[int] = []
+        self._next = 0
+        self.count = 0
+        self.max_ns = 0
+
+    def record(self, frame: Any) -> None:
+        latency = self._clock.now_ns() - frame.end_ns
+        samples = self._samples
+        if len(samples) < _WINDOW:
+            samples.append(latency)
+        else:
+            samples[self._next] = latency
+            self._next = (self._next + 1) % _WINDOW
+        self.count += 1
+        if latency > self.max_ns:
+            self.max_ns = latency
+
+    def summary(self) -> dict[str, float]:
+        samples = sorted(self._samples)
+        if not samples:
+            return {}
+
+        def pct(q: float) -> float:
+            index = min(len(samples) - 1, max(0, round(q * (len(samples) - 1))))
+            return samples[index] / 1e6
+
+        return {
+            "latency_ms_p50": pct(0.50),
+            "latency_ms_p99": pct(0.99),
+            "latency_ms_max": self.max_ns / 1e6,
+            "latency_frames": self.count,
+        }

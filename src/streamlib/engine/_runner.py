@@ -1,0 +1,266 @@
+"""Runners drive thread groups. Today: one dedicated, named thread per group.
+
+A runner owns a mailbox (a ``queue.SimpleQueue``) that carries both wake-ups and
+control commands (start, halt, call a function at a frame boundary, pause, stop),
+so a group is controlled only between passes. It never busy-waits: with nothing to
+do it blocks on the mailbox, with a timeout when the group waits for a clock
+deadline.
+
+Wake protocol (correct without the GIL): before blocking, the runner sets
+``_sleeping`` under its lock, then re-checks ``group.ready()``. A producer that makes
+an endpoint non-empty calls ``wake()``, which under the same lock posts a token only
+if the runner is sleeping. Either the re-check sees the frame or the token arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._clock import Clock
+from ._group import DONE, MORE, WAIT_DEADLINE, GroupKind, ThreadGroup
+
+if TYPE_CHECKING:
+    from ._slot import ProcessorSlot
+
+__all__ = ["DedicatedRunner", "RunnerHost", "is_engine_thread"]
+
+log = logging.getLogger(__name__)
+
+_local = threading.local()
+
+
+def is_engine_thread() -> bool:
+    """True on a thread the engine runs processors on (edits are refused there)."""
+    return getattr(_local, "engine", False)
+
+
+class RunnerHost(Protocol):
+    """What a runner reports to the engine that owns it."""
+
+    def apply_priority(self, runner: DedicatedRunner) -> None: ...
+    def group_failed(
+        self, runner: DedicatedRunner, slot: ProcessorSlot, hook: str, exc: BaseException
+    ) -> None: ...
+    def group_done(self, runner: DedicatedRunner) -> None: ...
+    def hook_failed(self, slot: ProcessorSlot, hook: str, exc: BaseException) -> None: ...
+
+
+class _Call:
+    __slots__ = ("fn", "done", "result", "error")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class _Pause:
+    __slots__ = ("paused", "resume")
+
+    def __init__(self) -> None:
+        self.paused = threading.Event()
+        self.resume = threading.Event()
+
+
+class _Stop:
+    __slots__ = ("shutdown",)
+
+    def __init__(self, shutdown: bool) -> None:
+        self.shutdown = shutdown
+
+
+_START = object()
+_HALT = object()
+
+# A looping source on an elevated thread that keeps the CPU this busy for this long
+# is spinning (it should block in process() or be clock-driven): it is demoted.
+_SPIN_CHECK_PASSES = 256
+_SPIN_WINDOW_NS = 250_000_000
+_SPIN_SHARE = 0.9
+
+
+class DedicatedRunner:
+    """Runs one thread group on its own thread named ``streamlib:<head id>``."""
+
+    def __init__(self, group: ThreadGroup, host: RunnerHost, clock: Clock) -> None:
+        self.group = group
+        self.host = host
+        self.clock = clock
+        self.name = f"streamlib:{group.head_id}"
+        self.native_id: int | None = None
+        self.applied: str | None = None
+        self.priority = group.priority
+        self.stopping = False
+        self._mailbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._sleeping = False
+        self._active = False
+        self.up = threading.Event()
+        self.thread = threading.Thread(target=self._main, name=self.name, daemon=True)
+
+    # --- control (any thread) --------------------------------------------------------------
+
+    def start_thread(self) -> None:
+        self.thread.start()
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._sleeping:
+                self._sleeping = False
+                self._mailbox.put(None)
+
+    def call(self, fn: Callable[[], Any]) -> _Call:
+        """Run ``fn`` on the runner's thread at a frame boundary; wait on ``.done``."""
+        command = _Call(fn)
+        self._mailbox.put(command)
+        return command
+
+    def start_group(self) -> None:
+        self._mailbox.put(_START)
+
+    def halt(self) -> None:
+        self._mailbox.put(_HALT)
+
+    def pause(self) -> _Pause:
+        """Park the runner at a frame boundary until ``.resume`` is set; wait on
+        ``.paused``."""
+        command = _Pause()
+        self._mailbox.put(command)
+        return command
+
+    def stop(self, *, shutdown: bool) -> None:
+        self.stopping = True
+        self._mailbox.put(_Stop(shutdown))
+
+    # --- the thread ------------------------------------------------------------------
+
+    def _main(self) -> None:
+        _local.engine = True
+        self.native_id = threading.get_native_id()
+        self.clock.add_listener(self.wake)
+        try:
+            self.host.apply_priority(self)
+        finally:
+            self.up.set()
+        try:
+            self._loop()
+        finally:
+            self.clock.remove_listener(self.wake)
+
+    def _loop(self) -> None:
+        mailbox = self._mailbox
+        passes = 0
+        spin_cpu = spin_wall = 0
+        while True:
+            if not mailbox.empty():
+                if self._handle(mailbox.get_nowait()):
+                    return
+                continue
+            group = self.group
+            if not self._active:
+                if self._handle(mailbox.get()):
+                    return
+                continue
+            try:
+                need = group.run_pass()
+            except BaseException as exc:  # the processor's failure, reported, never swallowed
+                self._active = False
+                self.host.group_failed(self, group.current, group.hook, exc)
+                continue
+            if need == MORE:
+                if group.kind == GroupKind.LOOP:
+                    passes += 1
+                    if passes % _SPIN_CHECK_PASSES == 0:
+                        spin_cpu, spin_wall = self._spin_guard(spin_cpu, spin_wall)
+                continue
+            if need == DONE:
+                self._active = False
+                self.host.group_done(self)
+                continue
+            passes = 0
+            with self._lock:
+                self._sleeping = True
+            if group.ready():
+                with self._lock:
+                    self._sleeping = False
+                continue
+            timeout = self.clock.timeout_s(group.deadline_ns) if need == WAIT_DEADLINE else None
+            try:
+                item = mailbox.get(timeout=timeout) if timeout != 0.0 else None
+            except queue.Empty:
+                item = None
+            with self._lock:
+                self._sleeping = False
+            if item is not None and self._handle(item):
+                return
+
+    def _handle(self, item: Any) -> bool:
+        """Carry out a command; True when the runner must exit."""
+        if item is None:
+            return False
+        if item is _START:
+            self.group.activate()
+            self._active = not self.group.ended
+            return False
+        if item is _HALT:
+            self._active = False
+            return False
+        if isinstance(item, _Call):
+            try:
+                item.result = item.fn()
+            except BaseException as exc:
+                item.error = exc
+            item.done.set()
+            return False
+        if isinstance(item, _Pause):
+            item.paused.set()
+            item.resume.wait()
+            return False
+        if isinstance(item, _Stop):
+            if item.shutdown:
+                self.shutdown_members()
+            return True
+        raise AssertionError(f"unknown runner command {item!r}")
+
+    def shutdown_members(self) -> None:
+        """``on_shutdown()`` for every member whose ``setup()`` completed, on this thread."""
+        from ._slot import SlotState
+
+        for slot in self.group.members:
+            if slot.set_up:
+                slot.set_up = False
+                try:
+                    slot.processor.on_shutdown()
+                except BaseException as exc:
+                    self.host.hook_failed(slot, "on_shutdown", exc)
+                if slot.state not in (SlotState.FAILED, SlotState.STUCK):
+                    slot.state = SlotState.STOPPED
+
+    def _spin_guard(self, cpu0: int, wall0: int) -> tuple[int, int]:
+        from ..plan import ThreadPriority
+
+        cpu, wall = time.thread_time_ns(), time.monotonic_ns()
+        if not wall0 or self.priority is ThreadPriority.NORMAL:
+            return cpu, wall
+        if wall - wall0 < _SPIN_WINDOW_NS:
+            return cpu0, wall0
+        if (cpu - cpu0) >= _SPIN_SHARE * (wall - wall0):
+            log.warning(
+                "%s is a source on a %s thread that never blocks (%.0f%% CPU): demoted to "
+                "NORMAL so it cannot starve the machine; a live source must be clock-driven "
+                "(period_ns) or block in process()",
+                self.name,
+                self.priority.name,
+                100 * (cpu - cpu0) / (wall - wall0),
+            )
+            self.priority = ThreadPriority.NORMAL
+            self.host.apply_priority(self)  # re-applies the (now NORMAL) priority
+            if self.applied is not None:
+                self.applied += " (demoted: spinning)"
+        return cpu, wall

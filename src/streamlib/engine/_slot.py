@@ -1,0 +1,98 @@
+"""ProcessorSlot: the engine's record of one processor. It outlives re-plans: moving a
+processor to another thread group moves its slot, never re-creates the processor."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from ..graph import Processor, ProcessorNode
+from ._ports import InputPort, OutputPort
+
+__all__ = ["ProcessorSlot", "SlotState"]
+
+
+class SlotState(enum.Enum):
+    ADDED = "added"
+    """Known to the engine, ``setup()`` not run (not scheduled yet, or not started)."""
+    READY = "ready"
+    """``setup()`` completed."""
+    RUNNING = "running"
+    ENDED = "ended"
+    """End of stream passed through it."""
+    FAILED = "failed"
+    HALTED = "halted"
+    """Its component was stopped by a failure elsewhere in it."""
+    STOPPED = "stopped"
+    """``on_shutdown()`` ran."""
+    STUCK = "did not stop"
+
+
+class ProcessorSlot:
+    """A processor, its bound ports and its counters.
+
+    Counters are written only by the thread running the processor and read (as a
+    snapshot, possibly a pass behind) by ``stats()``.
+    """
+
+    __slots__ = (
+        "processor",
+        "node",
+        "processor_id",
+        "inputs",
+        "outputs",
+        "in_endpoints",
+        "process",
+        "state",
+        "ended",
+        "set_up",
+        "frames_in",
+        "frames_out",
+        "calls",
+        "time_ns",
+        "max_ns",
+        "latency",
+    )
+
+    def __init__(self, processor: Processor, node: ProcessorNode) -> None:
+        self.processor = processor
+        self.node = node
+        self.processor_id = node.id
+        self.inputs: dict[str, InputPort] = {}
+        self.outputs: dict[str, OutputPort] = {}
+        for spec in node.inputs:
+            self.inputs[spec.name] = InputPort(spec.name, spec.frame_type, self)
+        for spec in node.outputs:
+            self.outputs[spec.name] = OutputPort(spec.name, spec.frame_type, self)
+        self.in_endpoints: tuple[Any, ...] = ()
+        self.process = processor.process
+        self.state = SlotState.ADDED
+        self.ended = False
+        self.set_up = False
+        self.frames_in = 0
+        self.frames_out = 0
+        self.calls = 0
+        self.time_ns = 0
+        self.max_ns = 0
+        self.latency: Any = None
+        self._bind()
+
+    def _bind(self) -> None:
+        # Bound ports shadow the class's Input/Output descriptors (non-data
+        # descriptors), so ``self.audio_in`` inside process() is a dict lookup.
+        attrs = vars(self.processor)
+        for name, port in (*self.inputs.items(), *self.outputs.items()):
+            attrs[name] = port
+        attrs["inputs"] = dict(self.inputs)
+        attrs["outputs"] = dict(self.outputs)
+
+    def refresh_endpoints(self) -> None:
+        """Recompute the cached tuple of connected input endpoints (after rewiring)."""
+        self.in_endpoints = tuple(p._endpoint for p in self.inputs.values() if p._endpoint is not None)
+
+    @property
+    def type_name(self) -> str:
+        return self.node.type_name
+
+    def describe(self) -> str:
+        return f"{self.processor_id} ({self.node.type_name})"

@@ -1,0 +1,159 @@
+"""The plan's value types: immutable, comparable, printable."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeVar
+
+__all__ = [
+    "ConnectionPlan",
+    "ConnectionType",
+    "GraphPlan",
+    "OverflowPolicy",
+    "ProcessorPlan",
+    "ThreadGroupPlan",
+    "ThreadPriority",
+    "ThreadingStrategy",
+]
+
+
+class ThreadingStrategy(enum.Enum):
+    """How a processor is run."""
+
+    DEDICATED = "dedicated"
+    """Heads its own thread group."""
+    FUSED = "fused"
+    """Runs inline on the thread of the group it is fused into: no queue, no hop."""
+
+
+class ThreadPriority(enum.Enum):
+    """Scheduling class of a processor's role (and of a thread: its head's)."""
+
+    REAL_TIME = "real_time"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class ConnectionType(enum.Enum):
+    """A connection classified by the priorities of the threads at its two ends."""
+
+    REAL_TIME_TO_REAL_TIME = "rt_rt"
+    REAL_TIME_TO_NORMAL = "rt_normal"
+    NORMAL_TO_REAL_TIME = "normal_rt"
+    NORMAL_TO_NORMAL = "normal_normal"
+
+
+class OverflowPolicy(enum.Enum):
+    """What a write does when a queue is full."""
+
+    DROP_OLDEST = "drop_oldest"
+    """Live components: never block; drop (and count) the oldest frame."""
+    BLOCK = "block"
+    """Non-live components: wait for room, so nothing is lost."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorPlan:
+    """How one processor runs."""
+
+    processor_id: str
+    processor_type: str
+    threading: ThreadingStrategy
+    fused_into: str | None
+    """The head of the thread group the processor runs in, or None when it is the head."""
+    priority: ThreadPriority
+    """The priority of the processor's role (its thread runs at its head's priority)."""
+    scheduled: bool
+    """False while the service-mode rule holds the processor back."""
+    live: bool
+    """True when the processor's component is live."""
+
+    @property
+    def head(self) -> str:
+        return self.fused_into or self.processor_id
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPlan:
+    """How one connection is carried."""
+
+    connection_id: int
+    source: str
+    """``"processor_0.audio"``."""
+    sink: str
+    fused: bool
+    """True: no queue, the consumer runs inline in the producer's pass."""
+    capacity: int | None
+    """Queue capacity in frames; None when fused."""
+    connection_type: ConnectionType
+    policy: OverflowPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadGroupPlan:
+    """A head processor and the processors fused into it, in pass order."""
+
+    head: str
+    members: tuple[str, ...]
+    """Head first, then fused processors in topological order."""
+    priority: ThreadPriority
+    scheduled: bool
+    live: bool
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _frozen(mapping: Mapping[K, V]) -> Mapping[K, V]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class GraphPlan:
+    """The strategy in force: per processor, per connection, per thread group.
+
+    ``str(plan)`` is the seed's "Graph optimization complete:" block.
+    """
+
+    processors: Mapping[str, ProcessorPlan]
+    connections: Mapping[int, ConnectionPlan]
+    groups: Mapping[str, ThreadGroupPlan]
+    checksum: int
+    component_checksums: tuple[int, ...] = ()
+    optimized: bool = True
+    thread_count: int = field(init=False)
+    """OS threads the plan runs: one per scheduled thread group."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "processors", _frozen(self.processors))
+        object.__setattr__(self, "connections", _frozen(self.connections))
+        object.__setattr__(self, "groups", _frozen(self.groups))
+        object.__setattr__(self, "thread_count", sum(1 for g in self.groups.values() if g.scheduled))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GraphPlan):
+            return NotImplemented
+        return (
+            dict(self.processors) == dict(other.processors)
+            and dict(self.connections) == dict(other.connections)
+            and dict(self.groups) == dict(other.groups)
+            and self.checksum == other.checksum
+            and self.optimized == other.optimized
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        from ._format import format_plan
+
+        return format_plan(self)
+
+
+EMPTY_PLAN = GraphPlan({}, {}, {}, checksum=0)
+
+for _cls in (ThreadingStrategy, ThreadPriority, ConnectionType, GraphPlan):
+    _cls.__module__ = "streamlib"

@@ -1,0 +1,331 @@
+"""StreamRuntime: the user's facade. Every edit goes graph -> optimize -> engine."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .._clock import Clock, MonotonicClock
+from .._errors import ProcessorError, ProcessorNotFoundError, RuntimeStateError
+from ..engine import Engine, is_engine_thread
+from ..graph import Graph, InputPortRef, OutputPortRef, Processor, ProcessorConfig, ProcessorHandle
+from ..graph._build import build_processor, make_config
+from ..plan import EMPTY_PLAN, GraphPlan, optimize
+
+__all__ = ["StreamRuntime"]
+
+log = logging.getLogger("streamlib")
+
+P = TypeVar("P", bound=Processor)
+
+
+class _State(enum.Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+class _OptimizerStats:
+    __slots__ = ("analyses", "last_analysis_us")
+
+    def __init__(self) -> None:
+        self.analyses = 0
+        self.last_analysis_us = 0.0
+
+
+class StreamRuntime:
+    """Builds and runs a processor graph, optimizing how it runs with zero configuration.
+
+    Args:
+        clock: the runtime's clock (monotonic nanoseconds). Tests pass
+            ``streamlib.testing.FakeClock()``; it is a testing seam, not a tuning knob.
+        optimize: ``False`` runs the unoptimized baseline (a dedicated NORMAL thread per
+            processor, per-frame-type queue capacities) for A/B measurement.
+
+    Example:
+        >>> from streamlib.testing import ScriptedSource, CollectingSink
+        >>> with StreamRuntime() as rt:
+        ...     src = rt.add_processor(ScriptedSource, num_frames=3)
+        ...     sink = rt.add_processor(CollectingSink)
+        ...     _ = rt.connect(src.output_port("out"), sink.input_port("in"))
+        ...     rt.start()
+        ...     rt.run(timeout=10)
+        True
+    """
+
+    def __init__(self, *, clock: Clock | None = None, optimize: bool = True) -> None:
+        self._clock: Clock = clock if clock is not None else MonotonicClock()
+        self._optimize = optimize
+        self._graph = Graph()
+        self._plan: GraphPlan = EMPTY_PLAN
+        self._state = _State.CREATED
+        self._edit_lock = threading.RLock()
+        self._cond = threading.Condition()
+        self._errors: list[ProcessorError] = []
+        self._raised = 0
+        self._next_id = 0
+        self._optimizer = _OptimizerStats()
+        self._engine = Engine(self._clock, report=self._record_error, notify=self._wake_waiters)
+
+    # --- graph edits -----------------------------------------------------------------
+
+    def add_processor(
+        self, cls: type[P], config: ProcessorConfig | None = None, /, **fields: Any
+    ) -> ProcessorHandle:
+        """Add a processor of class ``cls``.
+
+        Args:
+            cls: a Processor subclass.
+            config: an instance of ``cls.Config``; or give its fields as keywords.
+                Neither means the config's defaults.
+
+        Raises:
+            ConfigError: both a config and keywords, an unknown field, an invalid value,
+                or a value that cannot be checksummed stably. Names the field.
+        """
+        with self._editing("add_processor"):
+            config_obj = make_config(cls, config, fields)
+            pid = f"processor_{self._next_id}"
+            processor, node = build_processor(pid, cls, config_obj, self._clock)
+            self._next_id += 1
+            self._graph.add(node)
+            self._engine.add(processor, node)
+            self._replan()
+            return ProcessorHandle(node)
+
+    def add_processor_with_config(self, cls: type[P], config: ProcessorConfig) -> ProcessorHandle:
+        """``add_processor(cls, config)``, named as in the seed."""
+        return self.add_processor(cls, config)
+
+    def connect(self, output: OutputPortRef, input: InputPortRef) -> int:  # noqa: A002 - the API's name
+        """Connect an output port to an input port; returns the connection id.
+
+        Raises:
+            PortTypeMismatchError: the ports carry different frame types.
+            InvalidConnectionError: the input is already connected, output and input are
+                swapped, or a processor would feed itself.
+            GraphCycleError: the connection would close a cycle.
+            ProcessorNotFoundError: a port of a removed processor.
+        """
+        with self._editing("connect"):
+            connection = self._graph.connect(output, input)
+            self._replan()
+            return connection.id
+
+    def disconnect(self, connection_id: int) -> None:
+        """Remove a connection. Raises ProcessorNotFoundError for an unknown id."""
+        with self._editing("disconnect"):
+            self._graph.disconnect(connection_id)
+            self._replan()
+
+    def remove_processor(self, handle: ProcessorHandle) -> None:
+        """Remove a processor and its connections.
+
+        Raises:
+            ProcessorNotFoundError: the handle's processor is not in the graph.
+        """
+        with self._editing("remove_processor"):
+            pid = handle.id if isinstance(handle, ProcessorHandle) else None
+            if pid is None or pid not in self._graph:
+                raise ProcessorNotFoundError(f"no processor {pid or handle!r} in the graph (removed?)")
+            self._graph.remove(pid)
+            self._engine.forget(pid)
+            self._replan()
+
+    def _editing(self, what: str) -> _EditGuard:
+        return _EditGuard(self, what)
+
+    def _replan(self) -> None:
+        t0 = time.perf_counter_ns()
+        plan = optimize(self._graph, fuse=self._optimize)
+        self._optimizer.analyses += 1
+        self._optimizer.last_analysis_us = (time.perf_counter_ns() - t0) / 1e3
+        self._plan = plan
+        log.debug("%s", plan)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Set up every scheduled processor (on its own thread), then run.
+
+        Atomic: if a ``setup()`` fails, the processors already set up get
+        ``on_shutdown()``, no thread is left, the runtime stays un-started, and the
+        ProcessorError is raised.
+
+        Raises:
+            RuntimeStateError: already started, or stopped.
+            ProcessorError: a ``setup()`` failed.
+        """
+        with self._edit_lock:
+            self._check_not_engine_thread("start")
+            if self._state is _State.RUNNING:
+                raise RuntimeStateError("start(): the runtime is already running")
+            if self._state is _State.STOPPED:
+                raise RuntimeStateError(
+                    "start(): the runtime was stopped; stop() is final, create a new StreamRuntime"
+                )
+            try:
+                self._engine.start(self._plan, self._graph)
+            except ProcessorError as error:
+                with self._cond:
+                    self._errors.append(error)
+                    self._raised = len(self._errors)
+                raise
+            self._state = _State.RUNNING
+            log.info("%s", self._plan)
+
+    def run(self, timeout: float | None = None) -> bool:
+        """Block until every source has ended and every frame it produced reached its
+        sinks (True), the timeout passed (False), or ``stop()`` was called (False).
+
+        Returns at once for a graph with nothing to run. Raises the oldest
+        ProcessorError not yet raised, as soon as it is recorded. Ctrl+C stops the
+        runtime and returns False.
+        """
+        if self._state is _State.CREATED:
+            raise RuntimeStateError("run(): call start() first")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            with self._cond:
+                while True:
+                    if self._raised < len(self._errors):
+                        error = self._errors[self._raised]
+                        self._raised += 1
+                        raise error
+                    if self._state is _State.STOPPED:
+                        return False
+                    if self._engine.idle():
+                        return True
+                    if deadline is None:
+                        self._cond.wait()
+                    else:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            return False
+                        self._cond.wait(remaining)
+        except KeyboardInterrupt:
+            log.info("interrupted: stopping")
+            self.stop()
+            return False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop for good: every processor gets ``on_shutdown()`` on its own thread,
+        every thread is joined. ``timeout`` bounds the whole call; a thread that does
+        not return in time (stuck inside ``process()``) is abandoned as a daemon
+        thread and reported in ``errors`` ("did not stop"). Idempotent."""
+        with self._edit_lock:
+            self._check_not_engine_thread("stop")
+            if self._state is _State.STOPPED:
+                return
+            was_running = self._state is _State.RUNNING
+            self._state = _State.STOPPED
+        if was_running:
+            for error in self._engine.stop(timeout):
+                self._record_error(error)
+        self._wake_waiters()
+
+    def __enter__(self) -> StreamRuntime:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- observation -----------------------------------------------------------------
+
+    @property
+    def plan(self) -> GraphPlan:
+        """The plan in force (before ``start()``: the plan the graph will start with)."""
+        return self._plan
+
+    @property
+    def errors(self) -> list[ProcessorError]:
+        """Every ProcessorError seen so far, oldest first (a copy)."""
+        with self._cond:
+            return list(self._errors)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def running(self) -> bool:
+        return self._state is _State.RUNNING
+
+    def stats(self) -> dict[str, Any]:
+        """A JSON-serializable snapshot of metrics (see API.md, "Stats")."""
+        stats = self._engine.stats()
+        plan = self._plan
+        for pid, entry in stats["processors"].items():
+            pplan = plan.processors.get(pid)
+            if pplan is not None and not pplan.scheduled and entry["state"] == "added":
+                entry["state"] = "not scheduled"
+        stats["optimizer"] = {
+            "cache_hits": 0,
+            "cache_misses": self._optimizer.analyses,
+            "cache_entries": 0,
+            "last_analysis_us": round(self._optimizer.last_analysis_us, 1),
+        }
+        return stats
+
+    # --- engine callbacks ------------------------------------------------------------
+
+    def _record_error(self, error: ProcessorError) -> None:
+        with self._cond:
+            self._errors.append(error)
+            self._cond.notify_all()
+
+    def _wake_waiters(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _check_not_engine_thread(self, what: str) -> None:
+        if is_engine_thread():
+            raise RuntimeStateError(
+                f"{what}() cannot be called from inside a processor (process(), setup(), "
+                "on_end_of_stream(), on_shutdown()); make edits from another thread"
+            )
+
+    def __repr__(self) -> str:
+        return (
+            f"<StreamRuntime {self._state.value}: {len(self._graph)} processors, "
+            f"{len(self._graph.connections)} connections, {self._plan.thread_count} threads>"
+        )
+
+
+class _EditGuard:
+    """Serializes an edit, refuses edits from processor threads and after stop."""
+
+    __slots__ = ("_rt", "_what")
+
+    def __init__(self, rt: StreamRuntime, what: str) -> None:
+        self._rt = rt
+        self._what = what
+
+    def __enter__(self) -> None:
+        rt = self._rt
+        rt._check_not_engine_thread(self._what)
+        rt._edit_lock.acquire()
+        if rt._state is _State.STOPPED:
+            rt._edit_lock.release()
+            raise RuntimeStateError(f"{self._what}(): the runtime was stopped (stop() is final)")
+        if rt._state is _State.RUNNING:
+            rt._edit_lock.release()
+            raise RuntimeStateError(
+                f"{self._what}() while running: live edits are not supported yet (issue #5); "
+                "build the graph before start()"
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        self._rt._edit_lock.release()
+
+
+StreamRuntime.__module__ = "streamlib"
