@@ -23,6 +23,7 @@ from ..plan import GraphPlan, OverflowPolicy, ThreadPriority
 from ..plan._topology import components
 from ._group import GroupKind, ThreadGroup
 from ._latency import LatencyRecorder
+from ._ports import bind_input, bind_outputs
 from ._priority import PriorityPolicy
 from ._ring import FusedLink, RingBuffer
 from ._runner import DedicatedRunner
@@ -135,6 +136,8 @@ class Engine:
     def _wire(self, plan: GraphPlan, graph: Graph) -> None:
         clock = self.clock
         slots = self.slots
+        targets: dict[tuple[str, str], list[RingBuffer | FusedLink]] = {}
+        inputs: dict[tuple[str, str], RingBuffer | FusedLink] = {}
         for cid, cplan in plan.connections.items():
             connection = graph.connections[cid]
             endpoint: RingBuffer | FusedLink
@@ -142,18 +145,28 @@ class Engine:
                 endpoint = FusedLink()
             else:
                 assert cplan.capacity is not None
-                endpoint = RingBuffer(cplan.capacity, drop_oldest=cplan.policy is OverflowPolicy.DROP_OLDEST)
+                endpoint = RingBuffer(
+                    cplan.capacity,
+                    drop_oldest=cplan.policy is OverflowPolicy.DROP_OLDEST,
+                    batched=cplan.batched,
+                )
             self.endpoints[cid] = endpoint
             self._connection_info[cid] = (connection.source_ref, connection.sink_ref)
-            source_port = slots[connection.source].outputs[connection.source_port]
-            source_port._targets = (*source_port._targets, endpoint)
-            slots[connection.sink].inputs[connection.sink_port]._endpoint = endpoint
-        for pid, pplan in plan.processors.items():
-            slot = slots[pid]
-            if pplan.live and slot.node.inputs and not graph.out_connections(pid):
-                slot.latency = LatencyRecorder(clock)
-                for port in slot.inputs.values():
-                    port._latency = slot.latency
+            targets.setdefault((connection.source, connection.source_port), []).append(endpoint)
+            inputs[(connection.sink, connection.sink_port)] = endpoint
+        for pid, slot in slots.items():
+            pplan = plan.processors.get(pid)
+            if pplan is None:
+                continue
+            is_live_sink = pplan.live and bool(slot.node.inputs) and not graph.out_connections(pid)
+            slot.latency = LatencyRecorder(clock) if is_live_sink else None
+            for name, port in slot.inputs.items():
+                endpoint = inputs.get((pid, name))
+                bind_input(port, endpoint, slot.latency if endpoint is not None else None)
+                if isinstance(endpoint, FusedLink):
+                    endpoint.attach_reader(port)
+            for name, out in slot.outputs.items():
+                bind_outputs(out, tuple(targets.get((pid, name), ())))
         for head, gplan in plan.groups.items():
             group = ThreadGroup([slots[m] for m in gplan.members], clock, gplan.priority, gplan.live)
             self.groups[head] = group
@@ -173,10 +186,9 @@ class Engine:
     def _reset(self) -> None:
         for slot in self.slots.values():
             for port in slot.inputs.values():
-                port._endpoint = None
-                port._latency = None
+                bind_input(port, None)
             for out in slot.outputs.values():
-                out._targets = ()
+                bind_outputs(out, ())
             slot.refresh_endpoints()
             slot.latency = None
             if slot.state is not SlotState.FAILED:
@@ -309,7 +321,9 @@ class Engine:
                     "frames_in": slot.frames_in,
                     "frames_out": slot.frames_out,
                     "process_calls": slot.calls,
-                    "process_time_us_mean": round(slot.time_ns / slot.calls / 1e3, 3) if slot.calls else 0.0,
+                    "process_time_us_mean": round(slot.time_ns / slot.timed_calls / 1e3, 3)
+                    if slot.timed_calls
+                    else 0.0,
                     "process_time_us_max": round(slot.max_ns / 1e3, 3),
                     "thread": runner.name if runner is not None else None,
                     "state": slot.state.value
@@ -341,6 +355,7 @@ class Engine:
                         "dropped": s.dropped,
                         "peak": s.peak,
                         "policy": "drop_oldest" if s.drop_oldest else "block",
+                        "batched": s.batched,
                     }
                 else:
                     connections[cid] = {

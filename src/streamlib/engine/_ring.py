@@ -5,10 +5,16 @@ Both carry end of stream in-band (behind the last frame), so it survives a swap 
 one endpoint for another, and both can hand their contents to a replacement
 (``drain()``), which is how live re-planning moves queued frames without loss.
 
-Synchronization: a RingBuffer is shared by a producer thread and a consumer thread;
-every mutation happens under its own lock (no reliance on the GIL). The wake
-callback runs outside the lock. A FusedLink is touched only by the one thread
-running its group's pass, so it has no lock.
+Synchronization: a RingBuffer is single-producer, single-consumer. Its frames live
+in a ``collections.deque``, whose ``append`` and ``popleft`` are atomic (under the
+GIL, and under per-object locking in free-threaded builds), so the fast paths take
+no lock; each counter is written by one side only (``frames``, ``dropped``, ``peak``
+by the producer, ``popped`` by the consumer). The lock guards the slow paths: a
+writer waiting for room (with the consumer's notify), closing, re-configuring,
+draining. Wake-ups are correct without the GIL: the producer wakes the consumer
+after its append made the ring non-empty, and the consumer re-checks the ring after
+announcing it will sleep (see the runner). A FusedLink is touched only by the one
+thread running its group's pass, so it has no lock.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class RingStatistics:
     peak: int
     """Largest occupancy seen."""
     drop_oldest: bool
+    batched: bool
     ended: bool
 
 
@@ -47,8 +54,20 @@ class RingBuffer:
         capacity: frames it holds.
         drop_oldest: when full, drop (and count) the oldest frame (live components);
             otherwise the writer waits for room (non-live components).
-        wake: called (outside the lock) when a push makes the buffer non-empty, so
-            the consumer's runner can wake. It must be cheap and must not block.
+        batched: hand frames over per batch instead of per frame (see below).
+        wake: called (outside the lock) to wake the consumer's runner. It must be
+            cheap and must not block.
+
+    Hand-offs. Per frame (the default, and what a live component needs): a push
+    into an empty ring wakes the consumer, a pop from a full ring wakes a blocked
+    producer. Batched (the plan's choice for a non-live queue, where only throughput
+    counts): the consumer is woken when the producer must wait for room or flushes
+    at the end of its pass, and the consumer releases a blocked producer at the end
+    of a pass that emptied the ring. Under the GIL each hand-off between threads
+    costs a thread wake-up and a migration of the interpreter's working set;
+    batching turns one per frame into two per queue-full, and keeps a woken consumer
+    from convoying on the producer's GIL releases (numpy releases the GIL inside
+    every ufunc on more than a few hundred elements).
     """
 
     __slots__ = (
@@ -61,13 +80,21 @@ class RingBuffer:
         "_closed",
         "_waiting_writers",
         "_wake",
+        "_eager",
         "frames",
         "popped",
         "dropped",
         "peak",
     )
 
-    def __init__(self, capacity: int, *, drop_oldest: bool, wake: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        *,
+        drop_oldest: bool,
+        batched: bool = False,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
         if capacity < 1:
             raise ValueError(f"ring capacity must be >= 1, got {capacity}")
         self._lock = threading.Lock()
@@ -79,6 +106,7 @@ class RingBuffer:
         self._closed = False
         self._waiting_writers = 0
         self._wake = wake or _nothing
+        self._eager = not batched
         self.frames = 0
         self.popped = 0
         self.dropped = 0
@@ -87,55 +115,90 @@ class RingBuffer:
     # --- producer side -----------------------------------------------------------------
 
     def push(self, frame: Any) -> None:
+        items = self._items
+        if len(items) >= self._capacity:
+            if not self._drop_oldest:
+                self._push_blocking(frame)
+                return
+            try:  # the consumer may have taken it meanwhile: then nothing is dropped
+                items.popleft()
+                self.dropped += 1
+            except IndexError:
+                pass
+        elif self._closed:
+            self.frames += 1
+            self.dropped += 1
+            return
+        items.append(frame)
+        self.frames += 1
+        n = len(items)
+        if n > self.peak:
+            self.peak = n
+        if n == 1 and self._eager:
+            self._wake()
+
+    def _push_blocking(self, frame: Any) -> None:
+        """The slow path of a blocking ring: wait (lock held) until there is room,
+        the policy switched to dropping, or the ring was closed."""
         with self._lock:
             items = self._items
             if len(items) >= self._capacity and not self._drop_oldest and not self._closed:
-                self._wait_for_room()
+                self._wake()  # the consumer must run to make room
+                self._waiting_writers += 1
+                try:
+                    while len(items) >= self._capacity and not self._drop_oldest and not self._closed:
+                        self._not_full.wait()
+                finally:
+                    self._waiting_writers -= 1
+            self.frames += 1
             if self._closed:
-                self.frames += 1
                 self.dropped += 1
                 return
-            n = len(items)
-            if n >= self._capacity:  # drop-oldest policy (or a live shrink): never block
+            if len(items) >= self._capacity:  # switched to dropping while waiting
                 items.popleft()
                 self.dropped += 1
-                n -= 1
             items.append(frame)
-            self.frames += 1
-            if n >= self.peak:
-                self.peak = n + 1
-        if n == 0:
+            n = len(items)
+            if n > self.peak:
+                self.peak = n
+        if n == 1 and self._eager:
             self._wake()
 
-    def _wait_for_room(self) -> None:
-        """Block (lock held by the caller) until there is room, the policy switched to
-        dropping, or the ring was closed."""
-        self._waiting_writers += 1
-        try:
-            while len(self._items) >= self._capacity and not self._drop_oldest and not self._closed:
-                self._not_full.wait()
-        finally:
-            self._waiting_writers -= 1
+    def flush(self) -> None:
+        """Wake the consumer if frames are waiting (a batching ring's producer calls
+        this at the end of each pass)."""
+        if self._items:
+            self._wake()
 
     def push_eos(self) -> None:
         with self._lock:
             self._eos = True
-            was_empty = not self._items
-        if was_empty:
-            self._wake()
+        self._wake()
 
     # --- consumer side -----------------------------------------------------------------
 
     def pop(self) -> Any:
         """The oldest frame, or None when empty. Never blocks."""
-        with self._lock:
-            if not self._items:
-                return None
-            frame = self._items.popleft()
-            self.popped += 1
-            if self._waiting_writers:
+        items = self._items
+        if not items:
+            return None
+        try:
+            frame = items.popleft()
+        except IndexError:  # a dropping producer took the last one
+            return None
+        self.popped += 1
+        if self._waiting_writers and self._eager:
+            with self._lock:
                 self._not_full.notify()
-            return frame
+        return frame
+
+    def release_writer(self) -> None:
+        """Let a writer blocked on this (batching) ring re-check for room. The
+        consumer's group calls it at the end of a pass that emptied the ring, so the
+        writer wakes as the consumer goes idle instead of convoying on its GIL."""
+        if self._waiting_writers:
+            with self._lock:
+                self._not_full.notify()
 
     def has_frame(self) -> bool:
         return bool(self._items)
@@ -161,10 +224,20 @@ class RingBuffer:
     def drop_oldest(self) -> bool:
         return self._drop_oldest
 
+    @property
+    def batched(self) -> bool:
+        return not self._eager
+
     def set_wake(self, wake: Callable[[], None] | None) -> None:
         self._wake = wake or _nothing
 
-    def configure(self, *, capacity: int | None = None, drop_oldest: bool | None = None) -> int:
+    def configure(
+        self,
+        *,
+        capacity: int | None = None,
+        drop_oldest: bool | None = None,
+        batched: bool | None = None,
+    ) -> int:
         """Change capacity and/or policy, keeping the contents. A shrink below the
         occupancy drops (and counts) the oldest frames when dropping, and otherwise
         keeps them (writers wait until the consumer made room). Returns the number of
@@ -172,6 +245,8 @@ class RingBuffer:
         with self._lock:
             if drop_oldest is not None:
                 self._drop_oldest = drop_oldest
+            if batched is not None:
+                self._eager = not batched
             if capacity is not None:
                 if capacity < 1:
                     raise ValueError(f"ring capacity must be >= 1, got {capacity}")
@@ -222,35 +297,47 @@ class RingBuffer:
                 dropped=self.dropped,
                 peak=self.peak,
                 drop_oldest=self._drop_oldest,
+                batched=not self._eager,
                 ended=self._eos,
             )
 
 
 class FusedLink:
     """A hand-off inside one thread group's pass: holds what one ``process()`` call
-    wrote, drained in the same pass. No lock: one thread touches it."""
+    wrote, drained in the same pass. No lock: one thread touches it.
 
-    __slots__ = ("_items", "_eos", "frames", "popped", "dropped")
+    Writers append to ``_items`` directly (the producer's port holds the deque's
+    bound ``append``); the frame count of a fused connection is derived from its
+    consumer's reads (see ``frames``)."""
+
+    __slots__ = ("_items", "_eos", "dropped", "_reader", "_base")
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()
         self._eos = False
-        self.frames = 0
-        self.popped = 0
         self.dropped = 0
+        self._reader: Any = None
+        self._base = 0
+
+    def attach_reader(self, port: Any) -> None:
+        """Count frames through this link from ``port``'s reads from now on."""
+        self._reader = port
+        self._base = port.count
+
+    @property
+    def frames(self) -> int:
+        reads = self._reader.count - self._base if self._reader is not None else 0
+        return reads + len(self._items) + self.dropped
 
     def push(self, frame: Any) -> None:
         self._items.append(frame)
-        self.frames += 1
 
     def push_eos(self) -> None:
         self._eos = True
 
     def pop(self) -> Any:
-        if self._items:
-            self.popped += 1
-            return self._items.popleft()
-        return None
+        items = self._items
+        return items.popleft() if items else None
 
     def has_frame(self) -> bool:
         return bool(self._items)
@@ -268,7 +355,6 @@ class FusedLink:
     def drain(self) -> tuple[list[Any], bool]:
         items = list(self._items)
         self._items.clear()
-        self.popped += len(items)
         return items, self._eos
 
     def discard(self) -> int:

@@ -114,4 +114,5 @@ def _plan_component(
             capacity=capacity,
             connection_type=kind,
             policy=policy,
+            batched=fuse and not fused and not live,
         )

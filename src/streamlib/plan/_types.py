@@ -90,6 +90,10 @@ class ConnectionPlan:
     """Queue capacity in frames; None when fused."""
     connection_type: ConnectionType
     policy: OverflowPolicy
+    batched: bool = False
+    """Hand frames over per batch (a full queue, or the producer's end of pass)
+    instead of waking the consumer per frame: chosen for queues of non-live
+    components, where only throughput counts."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,26 @@
+"""``python -m streamlib.bench <benchmark> [options]``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = {
+    "hop": ("streamlib.bench._hop", "per-frame cost: fused vs a thread per processor vs a hand loop"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help") or args[0] not in BENCHMARKS:
+        print("usage: python -m streamlib.bench <benchmark> [options]\n\nbenchmarks:")
+        for name, (_, text) in BENCHMARKS.items():
+            print(f"  {name:<12}{text}")
+        return 0 if args and args[0] in ("-h", "--help") else 2
+    module = importlib.import_module(BENCHMARKS[args[0]][0])
+    result: int = module.main(args[1:])
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
