@@ -25,7 +25,7 @@ import numpy as np
 from .._frames import AudioFrame
 from ..graph import Input, Output, Processor, ProcessorConfig, ProcessorStatus
 from ..runtime import StreamRuntime
-from ..testing import Scale
+from ..testing import Scale, instance
 
 BLOCK = (512, 2)
 RATE = 48000
@@ -89,7 +89,7 @@ def run_graph(frames: int, *, optimize: bool) -> tuple[float, int, int]:
     if not rt.run(timeout=600):
         raise RuntimeError("the hop benchmark did not finish")
     elapsed = time.perf_counter() - t0
-    count = rt._engine.slots[sink.id].processor.count
+    count: int = instance(rt, sink).count
     rt.stop()
     return elapsed, count, threads
 

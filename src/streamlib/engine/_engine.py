@@ -88,33 +88,39 @@ class Engine:
     def start(self, plan: GraphPlan, graph: Graph) -> None:
         """Wire ``plan``, set every scheduled processor up on its own thread, then let
         the groups run. Atomic: on a setup failure the processors already set up get
-        ``on_shutdown()``, every thread is joined, and the ProcessorError is raised."""
+        ``on_shutdown()``, every thread is joined, and the ProcessorError is raised.
+
+        The engine lock is never held while waiting on a runner: runners call back
+        into the engine (priorities, faults)."""
         with self._lock:
             self._wire(plan, graph)
             runners = list(self.runners.values())
+        for runner in runners:
+            runner.start_thread()
+        for runner in runners:
+            runner.up.wait()
+        calls = [runner.call(self._setup_members(runner.group)) for runner in runners]
+        failures: list[ProcessorError] = []
+        for call in calls:
+            call.done.wait()
+            if isinstance(call.error, ProcessorError):
+                failures.append(call.error)
+            elif call.error is not None:  # a bug in the engine itself: never hide it
+                raise call.error
+        if failures:
             for runner in runners:
-                runner.start_thread()
+                runner.stop(shutdown=True)
             for runner in runners:
-                runner.up.wait()
-            calls = [(runner, runner.call(self._setup_members(runner.group))) for runner in runners]
-            failures: list[ProcessorError] = []
-            for _, call in calls:
-                call.done.wait()
-                if isinstance(call.error, ProcessorError):
-                    failures.append(call.error)
-                elif call.error is not None:  # a bug in the engine itself: never hide it
-                    raise call.error
-            if failures:
-                for runner in runners:
-                    runner.stop(shutdown=True)
-                for runner in runners:
-                    runner.thread.join()
+                runner.thread.join()
+            with self._lock:
                 self._reset()
-                raise failures[0]
+            raise failures[0]
+        with self._lock:
             self.plan = plan
             for runner in runners:
                 self._active.add(runner.group.head_id)
-                runner.start_group()
+        for started in [runner.start_group() for runner in runners]:
+            started.wait()
 
     def _setup_members(self, group: ThreadGroup) -> Callable[[], None]:
         def setup() -> None:
@@ -161,10 +167,10 @@ class Engine:
             is_live_sink = pplan.live and bool(slot.node.inputs) and not graph.out_connections(pid)
             slot.latency = LatencyRecorder(clock) if is_live_sink else None
             for name, port in slot.inputs.items():
-                endpoint = inputs.get((pid, name))
-                bind_input(port, endpoint, slot.latency if endpoint is not None else None)
-                if isinstance(endpoint, FusedLink):
-                    endpoint.attach_reader(port)
+                feed = inputs.get((pid, name))
+                bind_input(port, feed, slot.latency if feed is not None else None)
+                if isinstance(feed, FusedLink):
+                    feed.attach_reader(port)
             for name, out in slot.outputs.items():
                 bind_outputs(out, tuple(targets.get((pid, name), ())))
         for head, gplan in plan.groups.items():
@@ -225,8 +231,8 @@ class Engine:
         error = ProcessorError(slot.processor_id, slot.type_name, f"{hook}() failed: {_describe_exc(exc)}")
         error.__cause__ = exc
         log.error("%s; stopping its component", error)
+        self._report(error)  # recorded before its component counts as ended
         self._halt_component(slot.processor_id)
-        self._report(error)
         self._notify()
 
     def hook_failed(self, slot: ProcessorSlot, hook: str, exc: BaseException) -> None:
@@ -286,14 +292,14 @@ class Engine:
         for runner in runners:
             if runner.thread.is_alive():
                 group = runner.group
-                current = group.current
+                current, hook = runner.where_stuck()
                 current.state = SlotState.STUCK
                 others = [m.processor_id for m in group.members if m is not current]
                 stuck.append(
                     ProcessorError(
                         current.processor_id,
                         current.type_name,
-                        f"did not stop within {timeout:g} s: still inside {group.hook}(); "
+                        f"did not stop within {timeout:g} s: still inside {hook}(); "
                         f"thread {runner.name} (native id {runner.native_id}) was abandoned as "
                         "a daemon thread and its processors "
                         f"({', '.join([current.processor_id, *others])}) get no on_shutdown()",

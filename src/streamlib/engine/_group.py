@@ -194,19 +194,21 @@ class ThreadGroup:
                         if self._chain:
                             self._drain(timed)
                     break
-                if call(head) is _EOS:
+                ended = call(head) is _EOS
+                if ended:
                     self._end(head)
                 if self._chain:
                     self._drain(timed)
-                if head.ended:
+                if ended:
                     break
         elif kind == GroupKind.LOOP:
             for _ in range(_BUDGET):
-                if call(head) is _EOS:
+                ended = call(head) is _EOS
+                if ended:
                     self._end(head)
                 if self._chain:
                     self._drain(timed)
-                if head.ended:
+                if ended:
                     break
         else:
             now = self.clock.now_ns()
@@ -216,6 +218,7 @@ class ThreadGroup:
                 if now - deadline >= self.period_ns:
                     self.ticks_late += 1
                 self.deadline_ns = deadline + self.period_ns
+                head.processor.tick_ns = deadline
                 if call(head) is _EOS:
                     self._end(head)
                 if self._chain:

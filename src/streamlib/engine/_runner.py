@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -75,7 +76,13 @@ class _Stop:
         self.shutdown = shutdown
 
 
-_START = object()
+class _Start:
+    __slots__ = ("started",)
+
+    def __init__(self, started: threading.Event) -> None:
+        self.started = started
+
+
 _HALT = object()
 
 # A looping source on an elevated thread that keeps the CPU this busy for this long
@@ -121,8 +128,12 @@ class DedicatedRunner:
         self._mailbox.put(command)
         return command
 
-    def start_group(self) -> None:
-        self._mailbox.put(_START)
+    def start_group(self) -> threading.Event:
+        """Let the group run; the returned event is set once it is active (its clock
+        deadlines count from then)."""
+        started = threading.Event()
+        self._mailbox.put(_Start(started))
+        return started
 
     def halt(self) -> None:
         self._mailbox.put(_HALT)
@@ -204,9 +215,10 @@ class DedicatedRunner:
         """Carry out a command; True when the runner must exit."""
         if item is None:
             return False
-        if item is _START:
+        if isinstance(item, _Start):
             self.group.activate()
             self._active = not self.group.ended
+            item.started.set()
             return False
         if item is _HALT:
             self._active = False
@@ -227,6 +239,20 @@ class DedicatedRunner:
                 self.shutdown_members()
             return True
         raise AssertionError(f"unknown runner command {item!r}")
+
+    def where_stuck(self) -> tuple[ProcessorSlot, str]:
+        """Which member the thread is inside, and in which hook, read from the
+        thread's Python stack (costs nothing on the hot path, which does not track
+        the current processor)."""
+        frame = sys._current_frames().get(self.thread.ident or -1)
+        by_object = {id(slot.processor): slot for slot in self.group.members}
+        found: tuple[ProcessorSlot, str] | None = None
+        while frame is not None:
+            owner = frame.f_locals.get("self")
+            if owner is not None and id(owner) in by_object:
+                found = (by_object[id(owner)], frame.f_code.co_name)  # keep the outermost
+            frame = frame.f_back
+        return found or (self.group.current, self.group.hook)
 
     def shutdown_members(self) -> None:
         """``on_shutdown()`` for every member whose ``setup()`` completed, on this thread."""

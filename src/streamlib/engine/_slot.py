@@ -88,7 +88,15 @@ class ProcessorSlot:
 
     def refresh_endpoints(self) -> None:
         """Recompute the cached tuple of connected input endpoints (after rewiring)."""
-        self.in_endpoints = tuple(p._endpoint for p in self.inputs.values() if p._endpoint is not None)
+        self.in_endpoints = tuple(p._endpoint for p in self.inputs.values() if p.connected)
+
+    @property
+    def frames_in(self) -> int:
+        return sum(p.count for p in self.inputs.values())
+
+    @property
+    def frames_out(self) -> int:
+        return sum(p.count for p in self.outputs.values())
 
     @property
     def type_name(self) -> str:

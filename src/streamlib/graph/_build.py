@@ -26,6 +26,8 @@ _RESERVED = frozenset(name for name in dir(Processor) if not name.startswith("__
 
 def make_config(cls: type[Processor], config: object, fields: dict[str, Any]) -> ProcessorConfig:
     """The config for ``cls``: ``config``, or one built from ``fields``, or defaults."""
+    if not (isinstance(cls, type) and issubclass(cls, Processor)):
+        raise TypeError(f"add_processor() takes a Processor subclass, got {cls!r}")
     config_cls = cls.Config
     if config is not None and fields:
         raise ConfigError(

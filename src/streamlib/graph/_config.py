@@ -18,10 +18,11 @@ import enum
 import hashlib
 import math
 import struct
+import sys
 import types
 import typing
 from pathlib import PurePath
-from typing import Any, ClassVar
+from typing import Any
 
 from .._errors import ConfigError
 
@@ -50,8 +51,6 @@ class ProcessorConfig:
         2.0
     """
 
-    _hints_cache: ClassVar[dict[type, dict[str, Any]]] = {}
-
     def __post_init__(self) -> None:
         _check_fields(self)
         self.validate()
@@ -68,16 +67,38 @@ class ProcessorConfig:
 ProcessorConfig.__module__ = "streamlib"
 
 
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    cache = ProcessorConfig._hints_cache
-    hints = cache.get(cls)
+    """The resolved field annotations of a config class (cached per class).
+
+    An annotation that cannot be resolved is the config author's bug: it is raised
+    (as TypeError) instead of silently turning every check off."""
+    hints = _HINTS.get(cls)
     if hints is None:
-        try:
-            hints = typing.get_type_hints(cls)
-        except Exception:  # an unresolvable annotation: check nothing rather than guess
-            hints = {}
-        cache[cls] = hints
+        hints = {}
+        for field in dataclasses.fields(cls):
+            annotation = field.type
+            while isinstance(annotation, str):  # a quoted annotation under postponed evaluation
+                namespace = vars(sys.modules[field_owner(cls, field.name).__module__])
+                try:  # annotations are code: evaluate them as get_type_hints() does
+                    annotation = eval(annotation, dict(namespace))
+                except Exception as exc:
+                    raise TypeError(
+                        f"{cls.__name__}.{field.name}: cannot resolve its annotation {field.type!r}: {exc}"
+                    ) from exc
+            hints[field.name] = annotation
+        _HINTS[cls] = hints
     return hints
+
+
+def field_owner(cls: type, name: str) -> type:
+    """The class in ``cls``'s MRO whose body declares field ``name``."""
+    for klass in cls.__mro__:
+        if name in vars(klass).get("__annotations__", {}):
+            return klass
+    return cls
 
 
 class _Mismatch(Exception):

@@ -8,7 +8,7 @@ the runtime serializes edits.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .._errors import (
@@ -67,6 +67,8 @@ class OutputPortRef:
     processor_id: str
     port: str
     frame_type: type[Frame]
+    graph: object = field(default=None, compare=False, repr=False)
+    """The graph the port's processor belongs to (refs are not valid across runtimes)."""
 
     def __str__(self) -> str:
         return f"{self.processor_id}.{self.port}"
@@ -79,6 +81,8 @@ class InputPortRef:
     processor_id: str
     port: str
     frame_type: type[Frame]
+    graph: object = field(default=None, compare=False, repr=False)
+    """The graph the port's processor belongs to (refs are not valid across runtimes)."""
 
     def __str__(self) -> str:
         return f"{self.processor_id}.{self.port}"
@@ -121,6 +125,8 @@ class Graph:
         self._in: dict[str, dict[int, Connection]] = {}
         self._input_taken: dict[tuple[str, str], int] = {}
         self._next_connection_id = 0
+        self.token = object()
+        """Identity of this graph: handles and port references carry it."""
 
     # --- queries ----------------------------------------------------------------------
 
@@ -179,6 +185,9 @@ class Graph:
             raise InvalidConnectionError(
                 f"connect() takes an input port reference second (handle.input_port(name)), got {input_ref!r}"
             )
+        for ref in (output_ref, input_ref):
+            if ref.graph is not self.token:
+                raise ProcessorNotFoundError(f"cannot connect {ref}: it belongs to another runtime's graph")
         source = self._nodes.get(output_ref.processor_id)
         if source is None:
             raise ProcessorNotFoundError(
@@ -245,7 +254,7 @@ class Graph:
         self._insert(connection)
 
     def disconnect(self, connection_id: int) -> Connection:
-        connection = self._connections.get(connection_id)
+        connection = self._connections.get(connection_id) if type(connection_id) is int else None
         if connection is None:
             raise ProcessorNotFoundError(f"no connection {connection_id!r} in the graph")
         del self._connections[connection_id]

@@ -20,10 +20,11 @@ class ProcessorHandle:
             processes and machines.
     """
 
-    __slots__ = ("_node",)
+    __slots__ = ("_node", "_graph")
 
-    def __init__(self, node: ProcessorNode) -> None:
+    def __init__(self, node: ProcessorNode, graph: object = None) -> None:
         self._node = node
+        self._graph = graph
 
     @property
     def id(self) -> str:
@@ -48,7 +49,7 @@ class ProcessorHandle:
         if spec is None:
             raise PortNotFoundError(self._missing(name, "output", self._node.outputs, self._node.inputs))
         self._check_type(spec, frame_type)
-        return OutputPortRef(self._node.id, name, spec.frame_type)
+        return OutputPortRef(self._node.id, name, spec.frame_type, self._graph)
 
     def input_port(self, name: str, frame_type: type[Frame] | None = None) -> InputPortRef:
         """A reference to the input port ``name``, for ``connect()``.
@@ -61,7 +62,7 @@ class ProcessorHandle:
         if spec is None:
             raise PortNotFoundError(self._missing(name, "input", self._node.inputs, self._node.outputs))
         self._check_type(spec, frame_type)
-        return InputPortRef(self._node.id, name, spec.frame_type)
+        return InputPortRef(self._node.id, name, spec.frame_type, self._graph)
 
     def _missing(
         self, name: str, direction: str, same: tuple[PortSpec, ...], other: tuple[PortSpec, ...]
@@ -83,7 +84,11 @@ class ProcessorHandle:
             raise PortTypeMismatchError(f"{self._node.id}.{spec.name} carries {spec.type_name}, not {got}")
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ProcessorHandle) and other._node.id == self._node.id
+        return (
+            isinstance(other, ProcessorHandle)
+            and other._node.id == self._node.id
+            and other._graph is self._graph
+        )
 
     def __hash__(self) -> int:
         return hash(self._node.id)

@@ -68,6 +68,10 @@ class Processor(abc.ABC):
     """The runtime's clock; read the time with ``self.clock.now_ns()``."""
     processor_id: str
     """The id the runtime gave this processor (``"processor_3"``)."""
+    tick_ns: int = 0
+    """For a clock-driven source, inside ``process()``: the deadline of the tick being
+    run, on the runtime clock (the end of the period the tick covers). Stamp frames
+    from it, not from ``clock.now_ns()``, so a late tick keeps its place in time."""
     inputs: Mapping[str, Any]
     """Bound input ports by name (while the processor is in a runtime)."""
     outputs: Mapping[str, Any]

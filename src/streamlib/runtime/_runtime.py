@@ -95,7 +95,7 @@ class StreamRuntime:
             self._graph.add(node)
             self._engine.add(processor, node)
             self._replan()
-            return ProcessorHandle(node)
+            return ProcessorHandle(node, self._graph.token)
 
     def add_processor_with_config(self, cls: type[P], config: ProcessorConfig) -> ProcessorHandle:
         """``add_processor(cls, config)``, named as in the seed."""
@@ -129,9 +129,16 @@ class StreamRuntime:
             ProcessorNotFoundError: the handle's processor is not in the graph.
         """
         with self._editing("remove_processor"):
-            pid = handle.id if isinstance(handle, ProcessorHandle) else None
-            if pid is None or pid not in self._graph:
-                raise ProcessorNotFoundError(f"no processor {pid or handle!r} in the graph (removed?)")
+            if not isinstance(handle, ProcessorHandle):
+                raise ProcessorNotFoundError(
+                    "remove_processor() takes the ProcessorHandle that add_processor() returned, "
+                    f"got {handle!r} ({type(handle).__name__})"
+                )
+            if handle._graph is not self._graph.token:
+                raise ProcessorNotFoundError(f"{handle.id} belongs to another runtime")
+            if handle.id not in self._graph:
+                raise ProcessorNotFoundError(f"no processor {handle.id} in the graph (removed?)")
+            pid = handle.id
             self._graph.remove(pid)
             self._engine.forget(pid)
             self._replan()

@@ -4,6 +4,7 @@ them, pass-through and numpy processors, and a processor that fails on purpose."
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -85,7 +86,6 @@ class ScriptedSource(Processor):
     def __init__(self) -> None:
         self.emitted = 0
         self._cond = threading.Condition()
-        self._t0: int | None = None
         c = self.config
         self._block_ns = c.block_size * 1_000_000_000 // c.sample_rate
 
@@ -118,13 +118,8 @@ class ScriptedSource(Processor):
         seq = self.emitted
         if c.num_frames is not None and seq >= c.num_frames:
             return ProcessorStatus.END_OF_STREAM
-        if c.live:
-            period = self.period_ns or 0
-            if self._t0 is None:  # capture of the first block began one period ago
-                self._t0 = self.clock.now_ns() - period
-            timestamp = self._t0 + seq * period
-        else:
-            timestamp = seq * self._block_ns
+        # live: the block ending at this tick began one period before it
+        timestamp = self.tick_ns - (self.period_ns or 0) if c.live else seq * self._block_ns
         self.outputs["out"].write(self.make_frame(seq, timestamp))
         with self._cond:
             self.emitted = seq + 1
@@ -216,6 +211,11 @@ class CollectingSink(Processor):
         """Block until ``n`` frames arrived (True) or ``timeout`` passed (False)."""
         with self._cond:
             return self._cond.wait_for(lambda: len(self.sequences) >= n, timeout)
+
+    def wait_until(self, predicate: Callable[[list[int]], bool], timeout: float = 10.0) -> bool:
+        """Block until ``predicate(sequences)`` holds (True) or ``timeout`` passed."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self.sequences), timeout)
 
 
 # --- middle processors ----------------------------------------------------------------
