@@ -345,6 +345,10 @@ class Engine:
                     entry["ticks_late"] = group.ticks_late
                 if slot.latency is not None:
                     entry.update(slot.latency.summary())
+                try:
+                    entry.update(slot.processor.metrics())
+                except Exception as exc:  # a broken metrics() must not break stats()
+                    entry["metrics_error"] = f"{type(exc).__name__}: {exc}"
                 processors[pid] = entry
             connections: dict[int, Any] = {}
             for cid, endpoint in self.endpoints.items():

@@ -17,6 +17,7 @@ pass in ``TIMING_SAMPLE``, and check end of stream only when one was raised.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,21 @@ class GroupKind:
 
 _EOS = ProcessorStatus.END_OF_STREAM
 
+
+def _no_mail() -> bool:
+    return True
+
+
+def _period_of(slot: ProcessorSlot) -> Fraction:
+    """A clock-driven source's period as an exact fraction of nanoseconds."""
+    period: object = slot.processor.period_ns
+    if isinstance(period, float):
+        period = Fraction(period).limit_denominator(1_000_000)
+    if isinstance(period, bool) or not isinstance(period, (int, Fraction)) or period <= 0:
+        raise ValueError(f"{slot.describe()}: period_ns must be a positive int or Fraction, got {period!r}")
+    return Fraction(period)
+
+
 TIMING_SAMPLE = 8
 """One pass in this many times every ``process()`` call it makes (a power of two):
 timing every call would cost more than a fused hop."""
@@ -79,6 +95,11 @@ class ThreadGroup:
         "deadline_ns",
         "ticks",
         "ticks_late",
+        "_tick_start",
+        "_tick_num",
+        "_tick_den",
+        "_stall_mark",
+        "no_mail",
         "current",
         "hook",
         "_chain",
@@ -101,6 +122,13 @@ class ThreadGroup:
         self.deadline_ns = 0
         self.ticks = 0
         self.ticks_late = 0
+        self._tick_start = 0
+        self._tick_num = 0
+        self._tick_den = 1
+        self._stall_mark = -1
+        self.no_mail: Any = _no_mail
+        """A zero-argument callable, false when the runner has commands waiting (the
+        pass then returns early so pauses and stops are not delayed)."""
         self.current: ProcessorSlot = self.head
         self.hook = "process"
         self.kind = GroupKind.INPUT
@@ -124,11 +152,9 @@ class ThreadGroup:
             self.kind = GroupKind.INPUT
         elif head.node.clock_driven:
             self.kind = GroupKind.CLOCK
-            period = head.processor.period_ns
-            assert period is not None
-            self.period_ns = period
         else:
             self.kind = GroupKind.LOOP
+        self._stall_mark = -1
         self._rebuild_chain()
         self._eos_pending = any(s.in_endpoints[0].eos for s in self.fused if not s.ended)
         self._lazy_out = tuple(
@@ -156,13 +182,24 @@ class ThreadGroup:
         )
 
     def activate(self) -> None:
-        """Called by the runner when the group starts running (first tick one period
-        from now, so a source emits one buffer per elapsed period)."""
+        """Called by the runner when the group starts running, after ``setup()`` (a
+        source may learn its period there, e.g. a file's sample rate). The first tick
+        is one period from now, so a source emits one buffer per elapsed period."""
         if self.kind == GroupKind.CLOCK:
-            self.deadline_ns = self.clock.now_ns() + self.period_ns
+            period = _period_of(self.head)
+            self._tick_num, self._tick_den = period.numerator, period.denominator
+            self.period_ns = int(period)
+            self._tick_start = self.clock.now_ns()
+            self.ticks = 0
+            self.deadline_ns = self._deadline(1)
         for slot in self.members:
             if slot.state is SlotState.READY:
                 slot.state = SlotState.RUNNING
+
+    def _deadline(self, tick: int) -> int:
+        """Absolute deadline of tick ``tick`` (1-based): exact rational arithmetic, so
+        a period of 512/48000 s does not drift by a nanosecond over hours."""
+        return self._tick_start + tick * self._tick_num // self._tick_den
 
     @property
     def ended(self) -> bool:
@@ -184,11 +221,14 @@ class ThreadGroup:
         call = self._call_timed if timed else self._call
         if kind == GroupKind.INPUT:
             endpoints = head.in_endpoints
+            no_mail = self.no_mail
             for _ in range(_BUDGET):
+                pending = 0
+                taken = 0
                 for endpoint in endpoints:
-                    if endpoint._items:
-                        break
-                else:
+                    pending += len(endpoint._items)
+                    taken += endpoint.popped
+                if not pending:
                     if all(endpoint.at_eos() for endpoint in endpoints):
                         self._end(head)
                         if self._chain:
@@ -201,23 +241,31 @@ class ThreadGroup:
                     self._drain(timed)
                 if ended:
                     break
+                for endpoint in endpoints:
+                    taken -= endpoint.popped
+                if not taken:  # no progress: it waits for another input
+                    self._stall_mark = self._arrivals(endpoints)
+                    break
+                if not no_mail():
+                    break
         elif kind == GroupKind.LOOP:
+            no_mail = self.no_mail
             for _ in range(_BUDGET):
                 ended = call(head) is _EOS
                 if ended:
                     self._end(head)
                 if self._chain:
                     self._drain(timed)
-                if ended:
+                if ended or not no_mail():
                     break
         else:
             now = self.clock.now_ns()
             deadline = self.deadline_ns
             if now >= deadline:
-                self.ticks += 1
+                self.ticks = tick = self.ticks + 1
                 if now - deadline >= self.period_ns:
                     self.ticks_late += 1
-                self.deadline_ns = deadline + self.period_ns
+                self.deadline_ns = self._deadline(tick + 1)
                 head.processor.tick_ns = deadline
                 if call(head) is _EOS:
                     self._end(head)
@@ -334,11 +382,23 @@ class ThreadGroup:
         return MORE if self.clock.now_ns() >= self.deadline_ns else WAIT_DEADLINE
 
     @staticmethod
-    def _input_ready(head: ProcessorSlot) -> bool:
+    def _arrivals(endpoints: tuple[Any, ...]) -> int:
+        """Frames that ever arrived on these endpoints (changes when one arrives)."""
+        total = 0
+        for endpoint in endpoints:
+            total += endpoint.frames
+        return total
+
+    def _input_ready(self, head: ProcessorSlot) -> bool:
+        """An input holds a frame the head has not already declined (a head that made
+        no progress waits for a new arrival), or every input has ended."""
         endpoints = head.in_endpoints
         for endpoint in endpoints:
             if endpoint._items:
-                return True
+                if self._stall_mark < 0 or self._arrivals(endpoints) != self._stall_mark:
+                    self._stall_mark = -1
+                    return True
+                break
         return bool(endpoints) and all(endpoint.at_eos() for endpoint in endpoints)
 
     def ready(self) -> bool:

@@ -190,6 +190,8 @@ class RingBuffer:
         if self._waiting_writers and self._eager:
             with self._lock:
                 self._not_full.notify()
+        if not items and self._eos:  # the last frame of the stream was taken: the
+            self._wake()  # consumer's group must see end of stream (a device thread may read)
         return frame
 
     def release_writer(self) -> None:

@@ -110,6 +110,7 @@ class DedicatedRunner:
         self._active = False
         self.up = threading.Event()
         self.thread = threading.Thread(target=self._main, name=self.name, daemon=True)
+        group.no_mail = self._mailbox.empty
 
     # --- control (any thread) --------------------------------------------------------------
 
@@ -216,9 +217,13 @@ class DedicatedRunner:
         if item is None:
             return False
         if isinstance(item, _Start):
-            self.group.activate()
-            self._active = not self.group.ended
-            item.started.set()
+            try:
+                self.group.activate()
+                self._active = not self.group.ended
+            except BaseException as exc:  # e.g. a source's period is invalid
+                self.host.group_failed(self, self.group.head, "start", exc)
+            finally:
+                item.started.set()
             return False
         if item is _HALT:
             self._active = False

@@ -82,10 +82,8 @@ def build_processor(
         raise ProcessorError(
             processor_id, cls.__name__, f"could not be constructed: {type(exc).__name__}: {exc}"
         ) from exc
-    if period is not None and (not isinstance(period, int) or period <= 0):
-        raise ProcessorError(
-            processor_id, cls.__name__, f"period_ns must be a positive int or None, got {period!r}"
-        )
+    # period_ns is only checked for None here: a source may learn its period in
+    # setup() (a file's sample rate); the engine validates it when the source starts.
 
     inputs: list[PortSpec] = []
     outputs: list[PortSpec] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._config import ProcessorConfig
@@ -36,9 +37,12 @@ class Processor(abc.ABC):
         lightweight: declared by the author: cheap, never blocks, eligible for fusion.
         live: timing set by a clock outside the graph (a device or the wall clock); may
             be a property reading ``self.config``.
-        period_ns: for a clock-driven source, the tick period (may be a property);
-            ``None`` otherwise. The runtime then calls ``process()`` once per tick at
-            absolute deadlines, and ``process()`` never sleeps.
+        period_ns: for a clock-driven source, the tick period in nanoseconds, an
+            ``int`` or an exact ``fractions.Fraction`` (512 samples at 48 kHz is
+            ``Fraction(512 * 10**9, 48000)``; deadlines are then exact, no drift);
+            ``None`` otherwise. It may be a property; its value is read when the
+            source starts, after ``setup()``. The runtime calls ``process()`` once per
+            tick at absolute deadlines, and ``process()`` never sleeps.
 
     Example:
         >>> from dataclasses import dataclass
@@ -60,7 +64,7 @@ class Processor(abc.ABC):
     Config: ClassVar[type[ProcessorConfig]] = ProcessorConfig
     lightweight: ClassVar[bool] = False
     live: bool = False
-    period_ns: int | None = None
+    period_ns: int | Fraction | None = None
 
     config: Any
     """The processor's config (an instance of ``Config``)."""
@@ -106,6 +110,12 @@ class Processor(abc.ABC):
     def on_shutdown(self) -> None:
         """Release what ``setup()`` opened. Called exactly once for every processor
         whose ``setup()`` completed."""
+
+    def metrics(self) -> dict[str, Any]:
+        """Processor-specific counters (JSON-serializable), merged into this
+        processor's entry in ``StreamRuntime.stats()``, e.g. ``{"underruns": 3}``.
+        Called from any thread: return a snapshot."""
+        return {}
 
     def __repr__(self) -> str:
         pid = getattr(self, "processor_id", "?")
