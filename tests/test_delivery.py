@@ -211,3 +211,79 @@ def _thread_name() -> str:
     import threading
 
     return threading.current_thread().name
+
+
+def test_a_fused_processors_flush_reaches_the_fused_processors_after_it() -> None:
+    # source -> rechunk (fused) -> pass (fused) -> pass (fused) -> sink: the rechunker's
+    # remainder, written in on_end_of_stream, must cross the rest of the fused chain
+    with StreamRuntime() as rt:
+        src = rt.add_processor(ScriptedSource, num_frames=10, block_size=5)
+        r = rt.add_processor(_Rechunk, size=7)
+        a = rt.add_processor(PassThrough)
+        b = rt.add_processor(PassThrough)
+        sink = rt.add_processor(CollectingSink)
+        rt.connect(src.output_port("out"), r.input_port("audio_in"))
+        rt.connect(r.output_port("audio_out"), a.input_port("in"))
+        rt.connect(a.output_port("out"), b.input_port("in"))
+        rt.connect(b.output_port("out"), sink.input_port("in"))
+        assert rt.plan.thread_count == 2
+        rt.start()
+        assert rt.run(timeout=30)
+        assert [f.num_frames for f in instance(rt, sink).frames] == [7] * 7 + [1]
+
+
+class _Burst(Worker):
+    """Reads one frame, writes it three times, one per call: progress without reading."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.owed: list[Any] = []
+
+    def process(self) -> None:
+        if not self.owed:
+            frame = self._in.read()
+            if frame is not None:
+                self.owed = [frame] * 3
+        if self.owed:
+            self._out.write(self.owed.pop())
+
+    def on_end_of_stream(self) -> None:
+        while self.owed:
+            self._out.write(self.owed.pop())
+
+
+def test_a_head_that_writes_without_reading_is_not_mistaken_for_stalled() -> None:
+    with StreamRuntime() as rt:
+        src = rt.add_processor(ScriptedSource, num_frames=200)
+        burst = rt.add_processor(_Burst)
+        sink = rt.add_processor(CollectingSink)
+        rt.connect(src.output_port("out"), burst.input_port("in"))
+        rt.connect(burst.output_port("out"), sink.input_port("in"))
+        rt.start()
+        assert rt.run(timeout=30)
+        assert len(instance(rt, sink).sequences) == 600
+
+
+class _ZipOrAlone(_Zip):
+    """Like _Zip, but once the right input has ended, left frames pass alone."""
+
+    def process(self) -> None:
+        super().process()
+        if "left" in self.pending and self.inputs["right"].ended:
+            self.out.write(self.pending.pop("left"))
+
+
+def test_end_of_stream_wakes_a_head_that_waits_for_another_input() -> None:
+    # the zip waits for both inputs; when the right source ends, its end of stream must
+    # wake the zip even though no frame arrives with it
+    with StreamRuntime() as rt:
+        s1 = rt.add_processor(ScriptedSource, num_frames=50)
+        s2 = rt.add_processor(ScriptedSource, num_frames=20)
+        z = rt.add_processor(_ZipOrAlone)
+        sink = rt.add_processor(CollectingSink)
+        rt.connect(s1.output_port("out"), z.input_port("left"))
+        rt.connect(s2.output_port("out"), z.input_port("right"))
+        rt.connect(z.output_port("out"), sink.input_port("in"))
+        rt.start()
+        assert rt.run(timeout=30)
+        assert len(instance(rt, sink).frames) == 50

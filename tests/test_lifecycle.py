@@ -6,8 +6,10 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import soundfile
 
 from streamlib import Processor, ProcessorConfig, RuntimeStateError, StreamRuntime
 from streamlib.testing import CollectingSink, FakeClock, PassThrough, ScriptedSource, Worker
@@ -136,18 +138,49 @@ def test_processor_without_process_is_refused() -> None:
         rt.add_processor(_Empty)
 
 
-def test_demo_command_runs() -> None:
+SEED_PLAN = """Graph optimization complete:
+  - ChordGeneratorProcessor (processor_0): REAL_TIME, DEDICATED
+  - AudioResamplerProcessor (processor_1): NORMAL, FUSED (into processor_0)
+  - AudioChannelConverterProcessor (processor_2): NORMAL, FUSED (into processor_0)
+  - BufferRechunkerProcessor (processor_3): NORMAL, FUSED (into processor_0)
+  - ReverbProcessor (processor_4): NORMAL, DEDICATED
+  - WavFileSinkProcessor (processor_5): REAL_TIME, DEDICATED
+  - Connections:
+    - processor_0.audio -> processor_1.audio_in: fused (no buffer)
+    - processor_1.audio_out -> processor_2.audio_in: fused (no buffer)
+    - processor_2.audio_out -> processor_3.audio_in: fused (no buffer)
+    - processor_3.audio_out -> processor_4.audio_in: capacity=6 (REAL_TIME_TO_NORMAL)
+    - processor_4.audio_out -> processor_5.audio: capacity=4 (NORMAL_TO_REAL_TIME)"""
+
+
+def test_demo_command_runs_without_devices(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "streamlib.cli", "demo", "--seconds", "0.5"],
+        [sys.executable, "-m", "streamlib.cli", "demo", "--seconds", "1", "--no-devices"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "Graph optimization complete:" in result.stdout
-    assert "capacity=6 (REAL_TIME_TO_NORMAL)" in result.stdout
-    assert "end-to-end latency" in result.stdout
+    assert SEED_PLAN in result.stdout  # the seed's plan, as built
+    assert "chord generator stands in" in result.stdout
+    assert "streamlib-demo.wav" in result.stdout
+    assert "end-to-end latency (capture timestamp to speaker): p50" in result.stdout
+    assert "dropped: 0; underruns: 0" in result.stdout
+    data, rate = soundfile.read(str(tmp_path / "streamlib-demo.wav"), always_2d=True)
+    assert rate == 48000
+    assert data.shape == (48000, 2)  # one second, resampled to 48 kHz stereo, nothing lost
+
+
+def test_cli_help_and_usage_errors() -> None:
+    run = [sys.executable, "-m", "streamlib.cli"]
+    helped = subprocess.run([*run, "--help"], capture_output=True, text=True, timeout=30, check=False)
+    assert helped.returncode == 0 and "demo" in helped.stdout
+    wrong = subprocess.run([*run, "bogus"], capture_output=True, text=True, timeout=30, check=False)
+    assert wrong.returncode == 2
+    assert wrong.stderr.count("\n") == 1 and "invalid choice: 'bogus'" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
 
 
 def test_hop_benchmark_command_runs() -> None:

@@ -99,6 +99,7 @@ class ThreadGroup:
         "_tick_num",
         "_tick_den",
         "_stall_mark",
+        "_head_outputs",
         "no_mail",
         "current",
         "hook",
@@ -126,6 +127,7 @@ class ThreadGroup:
         self._tick_num = 0
         self._tick_den = 1
         self._stall_mark = -1
+        self._head_outputs: tuple[Any, ...] = ()
         self.no_mail: Any = _no_mail
         """A zero-argument callable, false when the runner has commands waiting (the
         pass then returns early so pauses and stops are not delayed)."""
@@ -155,6 +157,7 @@ class ThreadGroup:
         else:
             self.kind = GroupKind.LOOP
         self._stall_mark = -1
+        self._head_outputs = tuple(head.outputs.values())
         self._rebuild_chain()
         self._eos_pending = any(s.in_endpoints[0].eos for s in self.fused if not s.ended)
         self._lazy_out = tuple(
@@ -221,13 +224,16 @@ class ThreadGroup:
         call = self._call_timed if timed else self._call
         if kind == GroupKind.INPUT:
             endpoints = head.in_endpoints
+            outputs = self._head_outputs
             no_mail = self.no_mail
             for _ in range(_BUDGET):
                 pending = 0
-                taken = 0
+                progress = 0
                 for endpoint in endpoints:
                     pending += len(endpoint._items)
-                    taken += endpoint.popped
+                    progress -= endpoint.popped
+                for port in outputs:
+                    progress -= port.count
                 if not pending:
                     if all(endpoint.at_eos() for endpoint in endpoints):
                         self._end(head)
@@ -242,8 +248,10 @@ class ThreadGroup:
                 if ended:
                     break
                 for endpoint in endpoints:
-                    taken -= endpoint.popped
-                if not taken:  # no progress: it waits for another input
+                    progress += endpoint.popped
+                for port in outputs:
+                    progress += port.count
+                if not progress:  # it took nothing and wrote nothing: it waits for more input
                     self._stall_mark = self._arrivals(endpoints)
                     break
                 if not no_mail():
@@ -332,22 +340,30 @@ class ThreadGroup:
             self._finish_fused()
 
     def _finish_fused(self) -> None:
-        """End fused processors whose input reached end of stream (drained, or left
-        with frames they will not take once the head has ended)."""
-        head_ended = self.head.ended
+        """End, in pass order, the fused processors whose input reached end of stream.
+        Each first takes what its input still holds (an upstream processor may just
+        have flushed into it); frames it declines to take are dropped and counted
+        when it ends."""
         changed = False
         for slot in self.fused:
             if slot.ended:
                 continue
             link = slot.in_endpoints[0]
-            if link._eos and (not link._items or head_ended):
+            if not link._eos:
+                continue
+            items = link._items
+            while items:
+                n = len(items)
+                slot.calls += 1
+                self.current = slot
+                if slot.process() is _EOS or len(items) >= n:
+                    break
+            if not slot.ended:
                 self._end(slot)
-                changed = True
+            changed = True
         if changed:
             self._rebuild_chain()
             self._eos_pending = any(s.in_endpoints[0].eos for s in self.fused if not s.ended)
-            if self._chain:
-                self._drain(False)
 
     def _end(self, slot: ProcessorSlot) -> None:
         """End of stream for ``slot``: flush (on_end_of_stream for processors with
@@ -383,10 +399,11 @@ class ThreadGroup:
 
     @staticmethod
     def _arrivals(endpoints: tuple[Any, ...]) -> int:
-        """Frames that ever arrived on these endpoints (changes when one arrives)."""
+        """What ever arrived on these endpoints, frames and ends of stream: it changes
+        whenever something arrives."""
         total = 0
         for endpoint in endpoints:
-            total += endpoint.frames
+            total += endpoint.frames + endpoint._eos
         return total
 
     def _input_ready(self, head: ProcessorSlot) -> bool:
