@@ -1,10 +1,12 @@
 """Plan stage: how the graph should run. Pure functions over graph data."""
 
+from ._cache import PlanCache
 from ._capacity import CAPACITY, baseline_capacity, classify
 from ._diff import PlanDiff, diff
-from ._optimize import optimize
+from ._optimize import Optimizer, OptimizerStatistics, optimize
 from ._types import (
     EMPTY_PLAN,
+    ComponentPlan,
     ConnectionPlan,
     ConnectionType,
     GraphPlan,
@@ -18,7 +20,11 @@ from ._types import (
 __all__ = [
     "CAPACITY",
     "EMPTY_PLAN",
+    "ComponentPlan",
     "ConnectionPlan",
+    "Optimizer",
+    "OptimizerStatistics",
+    "PlanCache",
     "ConnectionType",
     "GraphPlan",
     "OverflowPolicy",

@@ -1,118 +1,223 @@
-"""``optimize(graph) -> GraphPlan``: a pure function, computed per component.
+"""``optimize(graph) -> GraphPlan`` and the incremental, caching ``Optimizer``.
 
-No threads, no clock, no I/O: the same graph always gives the same plan, so every
-rule is testable with plain asserts and property tests.
+Both analyze the graph per connected component with the same rules. ``optimize``
+is the pure reference: the whole graph, every time. ``Optimizer`` is what the
+runtime uses: an edit names the processors it touched, only their components are
+looked at again, each by its structural checksum in the plan cache (a hit is
+verified and mapped onto the component's ids), and the rest of the plan is reused
+as it is. Both give equal plans for the same graph (a property the tests check).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..graph import Graph
-from ._capacity import CAPACITY, baseline_capacity, classify
-from ._checksum import combine, component_checksum
-from ._fusion import assign_heads
-from ._priority import role_priority
+from ._analysis import ComponentParts, analyze_component
+from ._cache import CachedPlan, PlanCache
+from ._canonical import canonical_form, canonical_order, combine, component_checksum, label
 from ._topology import Topology, analyze, components
-from ._types import (
-    ConnectionPlan,
-    GraphPlan,
-    OverflowPolicy,
-    ProcessorPlan,
-    ThreadGroupPlan,
-    ThreadingStrategy,
-    ThreadPriority,
-)
+from ._types import ConnectionPlan, GraphPlan, ProcessorPlan, ThreadGroupPlan
 
-__all__ = ["optimize"]
+__all__ = ["Optimizer", "OptimizerStatistics", "optimize"]
+
+log = logging.getLogger(__name__)
 
 
-def optimize(graph: Graph, observations: Mapping[str, Any] | None = None, *, fuse: bool = True) -> GraphPlan:
-    """The plan for ``graph``.
-
-    Args:
-        graph: the graph to plan.
-        observations: measured facts about running processors (reserved for cost-aware
-            rules; the rules that use them apply only once measurements exist).
-        fuse: False gives the unoptimized baseline of ``StreamRuntime(optimize=False)``:
-            a dedicated NORMAL thread per processor, per-frame-type queue capacities.
-    """
-    del observations  # no rule reads measurements yet
-    nodes = graph.nodes
-    all_connections = list(graph.connections.values())
-    processors: dict[str, ProcessorPlan] = {}
-    connections: dict[int, ConnectionPlan] = {}
-    groups: dict[str, ThreadGroupPlan] = {}
-    checksums = []
-    for members in components(nodes, all_connections):
-        member_set = set(members)
-        topology = analyze(
-            {pid: nodes[pid] for pid in members},
-            (c for c in all_connections if c.source in member_set),
-        )
-        checksums.append(component_checksum(members, topology.nodes, topology.inputs, topology.outputs))
-        _plan_component(topology, fuse, processors, connections, groups)
-    return GraphPlan(
-        processors=processors,
-        connections=connections,
-        groups=groups,
-        checksum=combine(checksums, optimized=fuse),
-        component_checksums=tuple(sorted(checksums)),
-        optimized=fuse,
+def _topology(graph: Graph, members: Iterable[str]) -> Topology:
+    member_list = list(members)
+    return analyze(
+        {pid: graph.nodes[pid] for pid in member_list},
+        (c for pid in member_list for c in graph.out_connections(pid).values()),
     )
 
 
-def _plan_component(
-    topology: Topology,
-    fuse: bool,
-    processors: dict[str, ProcessorPlan],
-    connections: dict[int, ConnectionPlan],
-    groups: dict[str, ThreadGroupPlan],
-) -> None:
-    live = any(node.live for node in topology.nodes.values())
-    head = assign_heads(topology, fuse=fuse)
-    priority = {
-        pid: role_priority(topology, pid, live=live) if fuse else ThreadPriority.NORMAL
-        for pid in topology.order
-    }
-    policy = OverflowPolicy.DROP_OLDEST if live else OverflowPolicy.BLOCK
+def _checksum(topology: Topology) -> tuple[int, dict[str, int]]:
+    labels = label(topology.order, topology.nodes, topology.inputs, topology.outputs)
+    return component_checksum(labels, topology.outputs), labels
 
-    members: dict[str, list[str]] = {}
-    for pid in topology.order:  # topological, so each group lists its members in pass order
-        members.setdefault(head[pid], []).append(pid)
-    for h, group in members.items():
-        scheduled = topology.schedulable(h)
-        groups[h] = ThreadGroupPlan(
-            head=h, members=tuple(group), priority=priority[h], scheduled=scheduled, live=live
+
+def optimize(graph: Graph, observations: Mapping[str, Any] | None = None, *, fuse: bool = True) -> GraphPlan:
+    """The plan for ``graph``, computed from scratch (no cache, no state).
+
+    Args:
+        graph: the graph to plan.
+        observations: measured facts about running processors (reserved for the
+            cost-aware rules; the rules that use them apply only once measurements
+            exist).
+        fuse: False gives the unoptimized baseline of ``StreamRuntime(optimize=False)``.
+    """
+    del observations  # no rule reads measurements yet
+    processors: dict[str, ProcessorPlan] = {}
+    connections: dict[int, ConnectionPlan] = {}
+    groups: dict[str, ThreadGroupPlan] = {}
+    total = 0
+    count = 0
+    for members in components(graph.nodes, graph.connections.values()):
+        topology = _topology(graph, members)
+        checksum, _ = _checksum(topology)
+        p, c, g = analyze_component(topology, fuse=fuse)
+        processors.update(p)
+        connections.update(c)
+        groups.update(g)
+        total += checksum
+        count += 1
+    return GraphPlan(
+        processors,
+        connections,
+        groups,
+        checksum=combine(total, count, optimized=fuse),
+        optimized=fuse,
+        _owned=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizerStatistics:
+    cache_hits: int
+    cache_misses: int
+    cache_entries: int
+    last_analysis_us: float
+    components: int
+
+
+@dataclass(slots=True)
+class _Component:
+    members: frozenset[str]
+    connections: tuple[int, ...]
+    groups: tuple[str, ...]
+    checksum: int
+    thread_count: int
+
+
+class Optimizer:
+    """Keeps the plan of a graph up to date edit by edit, re-analyzing only the
+    components an edit touched, through the plan cache.
+
+    Synchronization: used only under the runtime's edit lock.
+    """
+
+    def __init__(self, *, fuse: bool = True, cache_size: int = 1024) -> None:
+        self.fuse = fuse
+        self.cache = PlanCache(cache_size)
+        self._components: dict[int, _Component] = {}
+        self._component_of: dict[str, int] = {}
+        self._next = 0
+        self._total = 0
+        self._threads = 0
+        self.plan = GraphPlan({}, {}, {}, checksum=combine(0, 0, optimized=fuse), optimized=fuse)
+        self.last_analysis_us = 0.0
+
+    def update(self, graph: Graph, touched: Iterable[str]) -> GraphPlan:
+        """The plan after an edit that touched ``touched`` (processors added, removed,
+        or at either end of a connection made or removed)."""
+        t0 = time.perf_counter_ns()
+        touched = set(touched)
+        plan = self.plan
+        processors = dict(plan.processors)
+        connections = dict(plan.connections)
+        groups = dict(plan.groups)
+        region = {pid for pid in touched if pid in graph}
+        for key in {self._component_of[p] for p in touched if p in self._component_of}:
+            old = self._components.pop(key)
+            for pid in old.members:
+                del self._component_of[pid]
+                del processors[pid]
+                if pid in graph:
+                    region.add(pid)
+            for cid in old.connections:
+                del connections[cid]
+            for head in old.groups:
+                del groups[head]
+            self._total -= old.checksum
+            self._threads -= old.thread_count
+        for members in _split(graph, region):
+            topology = _topology(graph, members)
+            p, c, g, checksum = self._plan_component(topology)
+            processors.update(p)
+            connections.update(c)
+            groups.update(g)
+            threads = sum(1 for group in g.values() if group.scheduled)
+            key = self._next
+            self._next += 1
+            self._components[key] = _Component(frozenset(members), tuple(c), tuple(g), checksum, threads)
+            for pid in members:
+                self._component_of[pid] = key
+            self._total += checksum
+            self._threads += threads
+        self.plan = GraphPlan(
+            processors,
+            connections,
+            groups,
+            checksum=combine(self._total, len(self._components), optimized=self.fuse),
+            thread_count=self._threads,
+            optimized=self.fuse,
+            _owned=True,
         )
-        for pid in group:
-            processors[pid] = ProcessorPlan(
-                processor_id=pid,
-                processor_type=topology.nodes[pid].type_name,
-                threading=ThreadingStrategy.DEDICATED if pid == h else ThreadingStrategy.FUSED,
-                fused_into=None if pid == h else h,
-                priority=priority[pid],
-                scheduled=scheduled,
-                live=live,
+        self.last_analysis_us = (time.perf_counter_ns() - t0) / 1e3
+        return self.plan
+
+    def _plan_component(
+        self, topology: Topology
+    ) -> tuple[dict[str, ProcessorPlan], dict[int, ConnectionPlan], dict[str, ThreadGroupPlan], int]:
+        checksum, labels = _checksum(topology)
+        entry = self.cache.get(checksum)
+        positions = None
+        if entry is not None:
+            positions = canonical_order(
+                topology.order, topology.nodes, topology.inputs, topology.outputs, labels
             )
+            if canonical_form(positions, topology.nodes, topology.outputs) == entry.form:
+                self.cache.hits += 1
+                log.debug("plan cache hit for component %016x (%d processors)", checksum, len(positions))
+                parts: ComponentParts = entry.apply(positions, topology)
+                return (*parts, checksum)
+            log.debug("plan cache: checksum %016x collides with another structure", checksum)
+        self.cache.misses += 1
+        log.debug("plan cache miss for component %016x (%d processors)", checksum, len(topology.order))
+        parts = analyze_component(topology, fuse=self.fuse)
+        if positions is None:
+            positions = canonical_order(
+                topology.order, topology.nodes, topology.inputs, topology.outputs, labels
+            )
+        form = canonical_form(positions, topology.nodes, topology.outputs)
+        self.cache.put(checksum, CachedPlan.capture(parts, positions, form))
+        return (*parts, checksum)
 
-    for cid, c in topology.connections.items():
-        fused = head[c.sink] != c.sink  # a fused processor's one input comes from its group
-        kind = classify(priority[head[c.source]], priority[head[c.sink]])
-        if fused:
-            capacity = None
-        elif fuse:
-            capacity = CAPACITY[kind]
-        else:
-            capacity = baseline_capacity(c.frame_type)
-        connections[cid] = ConnectionPlan(
-            connection_id=cid,
-            source=c.source_ref,
-            sink=c.sink_ref,
-            fused=fused,
-            capacity=capacity,
-            connection_type=kind,
-            policy=policy,
-            batched=fuse and not fused and not live,
+    def statistics(self) -> OptimizerStatistics:
+        return OptimizerStatistics(
+            cache_hits=self.cache.hits,
+            cache_misses=self.cache.misses,
+            cache_entries=len(self.cache),
+            last_analysis_us=self.last_analysis_us,
+            components=len(self._components),
         )
+
+
+def _split(graph: Graph, region: set[str]) -> list[list[str]]:
+    """The connected components of ``region`` (which holds whole components)."""
+    result = []
+    seen: set[str] = set()
+    for start in sorted(region, key=lambda pid: int(pid.rsplit("_", 1)[1])):
+        if start in seen:
+            continue
+        seen.add(start)
+        stack = [start]
+        members = []
+        while stack:
+            pid = stack.pop()
+            members.append(pid)
+            for c in graph.out_connections(pid).values():
+                if c.sink not in seen:
+                    seen.add(c.sink)
+                    stack.append(c.sink)
+            for c in graph.in_connections(pid).values():
+                if c.source not in seen:
+                    seen.add(c.source)
+                    stack.append(c.source)
+        result.append(members)
+    return result

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any
 
 __all__ = [
     "ConnectionPlan",
+    "ComponentPlan",
     "ConnectionType",
     "GraphPlan",
     "OverflowPolicy",
@@ -108,48 +109,96 @@ class ThreadGroupPlan:
     live: bool
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _frozen(mapping: Mapping[K, V]) -> Mapping[K, V]:
-    return MappingProxyType(dict(mapping))
-
-
-@dataclass(frozen=True)
-class GraphPlan:
-    """The strategy in force: per processor, per connection, per thread group.
-
-    ``str(plan)`` is the seed's "Graph optimization complete:" block.
-    """
+@dataclass(frozen=True, slots=True)
+class ComponentPlan:
+    """The plan of one connected component (the unit the optimizer analyzes and
+    caches)."""
 
     processors: Mapping[str, ProcessorPlan]
     connections: Mapping[int, ConnectionPlan]
     groups: Mapping[str, ThreadGroupPlan]
     checksum: int
-    component_checksums: tuple[int, ...] = ()
-    optimized: bool = True
-    thread_count: int = field(init=False)
-    """OS threads the plan runs: one per scheduled thread group."""
+    """The component's structural checksum (independent of ids and order)."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "processors", _frozen(self.processors))
-        object.__setattr__(self, "connections", _frozen(self.connections))
-        object.__setattr__(self, "groups", _frozen(self.groups))
-        object.__setattr__(self, "thread_count", sum(1 for g in self.groups.values() if g.scheduled))
+    @property
+    def thread_count(self) -> int:
+        return sum(1 for g in self.groups.values() if g.scheduled)
+
+
+class GraphPlan:
+    """The strategy in force: per processor, per connection, per thread group.
+
+    Immutable: its mappings are read-only views of dicts nobody changes after the
+    plan is made. ``str(plan)`` is the seed's "Graph optimization complete:" block.
+
+    Attributes:
+        processors: processor id -> ProcessorPlan.
+        connections: connection id -> ConnectionPlan.
+        groups: head processor id -> ThreadGroupPlan.
+        checksum: the graph's structural checksum: combines its components'
+            checksums (an order-independent multiset hash); never depends on ids.
+        thread_count: OS threads the plan runs: one per scheduled thread group.
+        optimized: False for the unoptimized baseline (``optimize=False``).
+    """
+
+    __slots__ = ("processors", "connections", "groups", "checksum", "thread_count", "optimized")
+
+    processors: Mapping[str, ProcessorPlan]
+    connections: Mapping[int, ConnectionPlan]
+    groups: Mapping[str, ThreadGroupPlan]
+    checksum: int
+    thread_count: int
+    optimized: bool
+
+    def __init__(
+        self,
+        processors: Mapping[str, ProcessorPlan],
+        connections: Mapping[int, ConnectionPlan],
+        groups: Mapping[str, ThreadGroupPlan],
+        *,
+        checksum: int,
+        thread_count: int | None = None,
+        optimized: bool = True,
+        _owned: bool = False,
+    ) -> None:
+        # _owned: the caller hands over dicts it will never touch again (no copy)
+        def view(mapping: Mapping[Any, Any]) -> Mapping[Any, Any]:
+            return MappingProxyType(mapping if _owned and type(mapping) is dict else dict(mapping))
+
+        setter = object.__setattr__
+        setter(self, "processors", view(processors))
+        setter(self, "connections", view(connections))
+        setter(self, "groups", view(groups))
+        setter(self, "checksum", checksum)
+        if thread_count is None:
+            thread_count = sum(1 for g in groups.values() if g.scheduled)
+        setter(self, "thread_count", thread_count)
+        setter(self, "optimized", optimized)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"GraphPlan is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"GraphPlan is immutable (cannot delete {name!r})")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GraphPlan):
             return NotImplemented
         return (
-            dict(self.processors) == dict(other.processors)
+            self.checksum == other.checksum
+            and self.optimized == other.optimized
+            and dict(self.processors) == dict(other.processors)
             and dict(self.connections) == dict(other.connections)
             and dict(self.groups) == dict(other.groups)
-            and self.checksum == other.checksum
-            and self.optimized == other.optimized
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"<GraphPlan {len(self.processors)} processors, {len(self.connections)} connections, "
+            f"{self.thread_count} threads, checksum {self.checksum:016x}>"
+        )
 
     def __str__(self) -> str:
         from ._format import format_plan
@@ -157,7 +206,7 @@ class GraphPlan:
         return format_plan(self)
 
 
-EMPTY_PLAN = GraphPlan({}, {}, {}, checksum=0)
+EMPTY_PLAN = GraphPlan({}, {}, {}, checksum=0, thread_count=0)
 
 for _cls in (ThreadingStrategy, ThreadPriority, ConnectionType, GraphPlan):
     _cls.__module__ = "streamlib"

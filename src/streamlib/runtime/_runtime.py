@@ -6,6 +6,7 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -14,7 +15,7 @@ from .._errors import ProcessorError, ProcessorNotFoundError, RuntimeStateError
 from ..engine import Engine, is_engine_thread
 from ..graph import Graph, InputPortRef, OutputPortRef, Processor, ProcessorConfig, ProcessorHandle
 from ..graph._build import build_processor, make_config
-from ..plan import EMPTY_PLAN, GraphPlan, optimize
+from ..plan import GraphPlan, Optimizer
 
 __all__ = ["StreamRuntime"]
 
@@ -27,14 +28,6 @@ class _State(enum.Enum):
     CREATED = "created"
     RUNNING = "running"
     STOPPED = "stopped"
-
-
-class _OptimizerStats:
-    __slots__ = ("analyses", "last_analysis_us")
-
-    def __init__(self) -> None:
-        self.analyses = 0
-        self.last_analysis_us = 0.0
 
 
 class StreamRuntime:
@@ -59,16 +52,15 @@ class StreamRuntime:
 
     def __init__(self, *, clock: Clock | None = None, optimize: bool = True) -> None:
         self._clock: Clock = clock if clock is not None else MonotonicClock()
-        self._optimize = optimize
         self._graph = Graph()
-        self._plan: GraphPlan = EMPTY_PLAN
+        self._optimizer = Optimizer(fuse=optimize)
+        self._plan: GraphPlan = self._optimizer.plan
         self._state = _State.CREATED
         self._edit_lock = threading.RLock()
         self._cond = threading.Condition()
         self._errors: list[ProcessorError] = []
         self._raised = 0
         self._next_id = 0
-        self._optimizer = _OptimizerStats()
         self._engine = Engine(self._clock, report=self._record_error, notify=self._wake_waiters)
 
     # --- graph edits -----------------------------------------------------------------
@@ -94,7 +86,7 @@ class StreamRuntime:
             self._next_id += 1
             self._graph.add(node)
             self._engine.add(processor, node)
-            self._replan()
+            self._replan((pid,))
             return ProcessorHandle(node, self._graph.token)
 
     def add_processor_with_config(self, cls: type[P], config: ProcessorConfig) -> ProcessorHandle:
@@ -113,14 +105,14 @@ class StreamRuntime:
         """
         with self._editing("connect"):
             connection = self._graph.connect(output, input)
-            self._replan()
+            self._replan((connection.source, connection.sink))
             return connection.id
 
     def disconnect(self, connection_id: int) -> None:
         """Remove a connection. Raises ProcessorNotFoundError for an unknown id."""
         with self._editing("disconnect"):
-            self._graph.disconnect(connection_id)
-            self._replan()
+            connection = self._graph.disconnect(connection_id)
+            self._replan((connection.source, connection.sink))
 
     def remove_processor(self, handle: ProcessorHandle) -> None:
         """Remove a processor and its connections.
@@ -139,20 +131,16 @@ class StreamRuntime:
             if handle.id not in self._graph:
                 raise ProcessorNotFoundError(f"no processor {handle.id} in the graph (removed?)")
             pid = handle.id
-            self._graph.remove(pid)
+            _, removed = self._graph.remove(pid)
             self._engine.forget(pid)
-            self._replan()
+            self._replan({pid, *(c.source for c in removed), *(c.sink for c in removed)})
 
     def _editing(self, what: str) -> _EditGuard:
         return _EditGuard(self, what)
 
-    def _replan(self) -> None:
-        t0 = time.perf_counter_ns()
-        plan = optimize(self._graph, fuse=self._optimize)
-        self._optimizer.analyses += 1
-        self._optimizer.last_analysis_us = (time.perf_counter_ns() - t0) / 1e3
-        self._plan = plan
-        log.debug("%s", plan)
+    def _replan(self, touched: Iterable[str]) -> None:
+        self._plan = self._optimizer.update(self._graph, touched)
+        log.debug("%s", self._plan)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -275,11 +263,13 @@ class StreamRuntime:
             pplan = plan.processors.get(pid)
             if pplan is not None and not pplan.scheduled and entry["state"] == "added":
                 entry["state"] = "not scheduled"
+        optimizer = self._optimizer.statistics()
         stats["optimizer"] = {
-            "cache_hits": 0,
-            "cache_misses": self._optimizer.analyses,
-            "cache_entries": 0,
-            "last_analysis_us": round(self._optimizer.last_analysis_us, 1),
+            "cache_hits": optimizer.cache_hits,
+            "cache_misses": optimizer.cache_misses,
+            "cache_entries": optimizer.cache_entries,
+            "last_analysis_us": round(optimizer.last_analysis_us, 1),
+            "components": optimizer.components,
         }
         return stats
 
