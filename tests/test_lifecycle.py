@@ -66,18 +66,6 @@ def test_context_manager_stops() -> None:
     assert not rt.running
 
 
-def test_live_edits_wait_for_service_mode() -> None:
-    # API.md allows edits while running; until live re-planning lands they are refused
-    # with a clear error and the graph is unchanged.
-    with StreamRuntime(clock=FakeClock()) as rt:
-        chain(rt, frames=None, live=True)
-        rt.start()
-        before = rt.plan
-        with pytest.raises(RuntimeStateError, match="while running"):
-            rt.add_processor(PassThrough)
-        assert rt.plan == before
-
-
 def test_stats_has_the_documented_fields_and_serializes() -> None:
     with StreamRuntime() as rt:
         src, mids, _ = chain(rt, frames=100, middles=(PassThrough, Worker))

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .processors import (
+    AudioCaptureProcessor,
     AudioChannelConverterProcessor,
+    AudioOutputProcessor,
     AudioResamplerProcessor,
     BufferRechunkerProcessor,
     ChannelConversionMode,
@@ -65,8 +67,6 @@ def find_devices() -> Devices:
 def build(rt: StreamRuntime, devices: Devices, seconds: float, wav_path: Path) -> tuple[Any, Any, str]:
     """Adds the graph; returns (source handle, sink handle, a description)."""
     if devices.input_rate is not None:
-        from .processors._devices import AudioCaptureProcessor
-
         rate = devices.input_rate
         mic = rt.add_processor(AudioCaptureProcessor, sample_rate=rate, channels=1, buffer_size=rate // 100)
         what = f"microphone ({rate} Hz mono, 10 ms blocks)"
@@ -88,8 +88,6 @@ def build(rt: StreamRuntime, devices: Devices, seconds: float, wav_path: Path) -
     rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=512)
     reverb = rt.add_processor(ReverbProcessor)
     if devices.output:
-        from .processors._devices import AudioOutputProcessor
-
         speaker = rt.add_processor(AudioOutputProcessor)
         what += "; the speaker is the default output device"
     else:

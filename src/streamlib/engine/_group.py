@@ -199,6 +199,20 @@ class ThreadGroup:
             if slot.state is SlotState.READY:
                 slot.state = SlotState.RUNNING
 
+    def adopt(self, old: ThreadGroup) -> None:
+        """Continue where ``old`` (the previous group of the same head, replaced by a
+        re-plan) left off: a clock-driven source keeps its tick schedule, so a
+        re-plan never shifts its deadlines."""
+        if self.kind == GroupKind.CLOCK and old.kind == GroupKind.CLOCK and old.head is self.head:
+            self.period_ns = old.period_ns
+            self.deadline_ns = old.deadline_ns
+            self.ticks = old.ticks
+            self.ticks_late = old.ticks_late
+            self._tick_start = old._tick_start
+            self._tick_num = old._tick_num
+            self._tick_den = old._tick_den
+        self._passes = old._passes
+
     def _deadline(self, tick: int) -> int:
         """Absolute deadline of tick ``tick`` (1-based): exact rational arithmetic, so
         a period of 512/48000 s does not drift by a nanosecond over hours."""

@@ -79,6 +79,7 @@ class RingBuffer:
         "_eos",
         "_closed",
         "_waiting_writers",
+        "_yield",
         "_wake",
         "_eager",
         "frames",
@@ -105,6 +106,7 @@ class RingBuffer:
         self._eos = False
         self._closed = False
         self._waiting_writers = 0
+        self._yield = False
         self._wake = wake or _nothing
         self._eager = not batched
         self.frames = 0
@@ -139,14 +141,20 @@ class RingBuffer:
 
     def _push_blocking(self, frame: Any) -> None:
         """The slow path of a blocking ring: wait (lock held) until there is room,
-        the policy switched to dropping, or the ring was closed."""
+        the policy switched to dropping, the ring was closed, or a re-plan asks the
+        writer to yield (then the frame goes in over capacity)."""
         with self._lock:
             items = self._items
             if len(items) >= self._capacity and not self._drop_oldest and not self._closed:
                 self._wake()  # the consumer must run to make room
                 self._waiting_writers += 1
                 try:
-                    while len(items) >= self._capacity and not self._drop_oldest and not self._closed:
+                    while (
+                        len(items) >= self._capacity
+                        and not self._drop_oldest
+                        and not self._closed
+                        and not self._yield
+                    ):
                         self._not_full.wait()
                 finally:
                     self._waiting_writers -= 1
@@ -154,7 +162,7 @@ class RingBuffer:
             if self._closed:
                 self.dropped += 1
                 return
-            if len(items) >= self._capacity:  # switched to dropping while waiting
+            if len(items) >= self._capacity and self._drop_oldest:  # switched to dropping
                 items.popleft()
                 self.dropped += 1
             items.append(frame)
@@ -262,6 +270,16 @@ class RingBuffer:
             self._not_full.notify_all()
         return dropped
 
+    def set_yield(self, flag: bool) -> None:
+        """While set, a writer does not wait for room: the frame it holds goes in over
+        capacity. A re-plan sets it on the queues a thread writes to while it waits for
+        that thread to reach a frame boundary, so a producer blocked on a full queue
+        whose consumer is not running (or is being paused) can get there. Nothing is
+        lost: what the queue holds moves with it."""
+        with self._lock:
+            self._yield = flag
+            self._not_full.notify_all()
+
     def close(self) -> None:
         """Release blocked writers; later pushes are dropped and counted."""
         with self._lock:
@@ -279,6 +297,27 @@ class RingBuffer:
             self._closed = True
             self._not_full.notify_all()
             return items, eos
+
+    def load(self, items: list[Any], eos: bool) -> int:
+        """Take over what a replaced endpoint held (a re-plan), in order, never
+        blocking: a dropping ring keeps the newest ``capacity`` frames (dropping and
+        counting the rest), a blocking ring keeps them all (its writer then waits
+        until the consumer brought it under capacity). Returns the frames dropped."""
+        with self._lock:
+            self._items.extend(items)
+            self.frames += len(items)
+            dropped = 0
+            if self._drop_oldest:
+                while len(self._items) > self._capacity:
+                    self._items.popleft()
+                    dropped += 1
+                self.dropped += dropped
+            self.peak = max(self.peak, len(self._items))
+            if eos:
+                self._eos = True
+        if self._items or eos:
+            self._wake()
+        return dropped
 
     def discard(self) -> int:
         """Drop (and count) everything queued; returns how many."""
@@ -358,6 +397,13 @@ class FusedLink:
         items = list(self._items)
         self._items.clear()
         return items, self._eos
+
+    def load(self, items: list[Any], eos: bool) -> int:
+        """Take over what a replaced endpoint held (a re-plan), in order."""
+        self._items.extend(items)
+        if eos:
+            self._eos = True
+        return 0
 
     def discard(self) -> int:
         n = len(self._items)

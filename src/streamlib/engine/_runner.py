@@ -62,11 +62,17 @@ class _Call:
 
 
 class _Pause:
-    __slots__ = ("paused", "resume")
+    __slots__ = ("paused",)
 
     def __init__(self) -> None:
         self.paused = threading.Event()
-        self.resume = threading.Event()
+
+
+class _Resume:
+    __slots__ = ("activate",)
+
+    def __init__(self, activate: bool) -> None:
+        self.activate = activate
 
 
 class _Stop:
@@ -108,6 +114,9 @@ class DedicatedRunner:
         self._lock = threading.Lock()
         self._sleeping = False
         self._active = False
+        self._halted = False
+        self.halted = False
+        """Set (by the engine) once the group's component was halted by a failure."""
         self.up = threading.Event()
         self.thread = threading.Thread(target=self._main, name=self.name, daemon=True)
         group.no_mail = self._mailbox.empty
@@ -137,14 +146,29 @@ class DedicatedRunner:
         return started
 
     def halt(self) -> None:
+        """Stop running the group (its component failed); the thread stays until
+        stop()."""
+        self.halted = True
         self._mailbox.put(_HALT)
 
     def pause(self) -> _Pause:
-        """Park the runner at a frame boundary until ``.resume`` is set; wait on
-        ``.paused``."""
+        """Park the runner at a frame boundary; wait on ``.paused``. While parked it
+        runs ``call()``s (so a re-plan can set up or shut down processors on their own
+        thread) until ``resume()`` or ``stop()``. Its group may be replaced meanwhile."""
         command = _Pause()
         self._mailbox.put(command)
         return command
+
+    def adopt(self, group: ThreadGroup) -> None:
+        """Run ``group`` from now on (while parked: a re-plan changed this thread's
+        group). The thread, its name and its native id stay."""
+        group.no_mail = self._mailbox.empty
+        self.group = group
+        self.priority = group.priority
+
+    def resume(self, *, activate: bool = False) -> None:
+        """End a pause; with ``activate`` the (new) group starts its clock first."""
+        self._mailbox.put(_Resume(activate))
 
     def stop(self, *, shutdown: bool) -> None:
         self.stopping = True
@@ -227,6 +251,7 @@ class DedicatedRunner:
             return False
         if item is _HALT:
             self._active = False
+            self._halted = True
             return False
         if isinstance(item, _Call):
             try:
@@ -237,8 +262,16 @@ class DedicatedRunner:
             return False
         if isinstance(item, _Pause):
             item.paused.set()
-            item.resume.wait()
-            return False
+            while True:  # parked: serve calls until resumed or stopped
+                command = self._mailbox.get()
+                if isinstance(command, _Resume):
+                    if command.activate:
+                        self.group.activate()
+                    self._active = not self.group.ended and not self._halted
+                    return False
+                # (wake-ups while parked mean nothing: the group re-checks after resuming)
+                if (isinstance(command, (_Call, _Stop)) or command is _HALT) and self._handle(command):
+                    return True
         if isinstance(item, _Stop):
             if item.shutdown:
                 self.shutdown_members()

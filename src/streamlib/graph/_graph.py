@@ -253,6 +253,13 @@ class Graph:
         """Put back a connection removed by an edit that is being rolled back."""
         self._insert(connection)
 
+    def unconnect(self, connection_id: int) -> None:
+        """Undo the latest ``connect()`` as if it never happened (its id is given out
+        again): an edit that could not be put in force is rolled back."""
+        assert connection_id == self._next_connection_id - 1
+        self.disconnect(connection_id)
+        self._next_connection_id -= 1
+
     def disconnect(self, connection_id: int) -> Connection:
         connection = self._connections.get(connection_id) if type(connection_id) is int else None
         if connection is None:

@@ -2,7 +2,7 @@
 
 from ._cache import PlanCache
 from ._capacity import CAPACITY, baseline_capacity, classify
-from ._diff import PlanDiff, diff
+from ._diff import DiffScope, PlanDiff, diff
 from ._optimize import Optimizer, OptimizerStatistics, optimize
 from ._types import (
     EMPTY_PLAN,
@@ -26,6 +26,7 @@ __all__ = [
     "OptimizerStatistics",
     "PlanCache",
     "ConnectionType",
+    "DiffScope",
     "GraphPlan",
     "OverflowPolicy",
     "PlanDiff",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ._types import GraphPlan
 
-__all__ = ["PlanDiff", "diff"]
+__all__ = ["DiffScope", "PlanDiff", "diff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +47,37 @@ def _order(pid: str) -> int:
     return int(pid.rsplit("_", 1)[1])
 
 
-def diff(old: GraphPlan, new: GraphPlan) -> PlanDiff:
+@dataclass(frozen=True, slots=True)
+class DiffScope:
+    """Where two plans may differ (what an edit's changed components hold, before and
+    after): a diff looks only there, so it costs what the edit touched, not the
+    size of the graph."""
+
+    processors: frozenset[str]
+    connections: frozenset[int]
+    groups: frozenset[str]
+
+
+def diff(old: GraphPlan, new: GraphPlan, scope: DiffScope | None = None) -> PlanDiff:
+    """What changed from ``old`` to ``new``; only within ``scope`` when given (the
+    caller vouches that nothing outside it changed)."""
     og, ng = old.groups, new.groups
     oc, nc = old.connections, new.connections
+    op, np_ = old.processors, new.processors
+    heads = set(og) | set(ng) if scope is None else scope.groups
+    cids = set(oc) | set(nc) if scope is None else scope.connections
+    pids = set(op) | set(np_) if scope is None else scope.processors
     return PlanDiff(
         old=old,
         new=new,
-        groups_added=tuple(sorted(set(ng) - set(og), key=_order)),
-        groups_removed=tuple(sorted(set(og) - set(ng), key=_order)),
-        groups_changed=tuple(sorted((h for h in set(og) & set(ng) if og[h] != ng[h]), key=_order)),
-        connections_added=tuple(sorted(set(nc) - set(oc))),
-        connections_removed=tuple(sorted(set(oc) - set(nc))),
-        connections_changed=tuple(sorted(c for c in set(oc) & set(nc) if oc[c] != nc[c])),
-        processors_added=tuple(sorted(set(new.processors) - set(old.processors), key=_order)),
-        processors_removed=tuple(sorted(set(old.processors) - set(new.processors), key=_order)),
+        groups_added=tuple(sorted((h for h in heads if h in ng and h not in og), key=_order)),
+        groups_removed=tuple(sorted((h for h in heads if h in og and h not in ng), key=_order)),
+        groups_changed=tuple(
+            sorted((h for h in heads if h in og and h in ng and og[h] != ng[h]), key=_order)
+        ),
+        connections_added=tuple(sorted(c for c in cids if c in nc and c not in oc)),
+        connections_removed=tuple(sorted(c for c in cids if c in oc and c not in nc)),
+        connections_changed=tuple(sorted(c for c in cids if c in oc and c in nc and oc[c] != nc[c])),
+        processors_added=tuple(sorted((p for p in pids if p in np_ and p not in op), key=_order)),
+        processors_removed=tuple(sorted((p for p in pids if p in op and p not in np_), key=_order)),
     )

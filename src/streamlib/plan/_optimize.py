@@ -20,6 +20,7 @@ from ..graph import Graph
 from ._analysis import ComponentParts, analyze_component
 from ._cache import CachedPlan, PlanCache
 from ._canonical import canonical_form, canonical_order, combine, component_checksum, label
+from ._diff import DiffScope
 from ._topology import Topology, analyze, components
 from ._types import ConnectionPlan, GraphPlan, ProcessorPlan, ThreadGroupPlan
 
@@ -111,6 +112,8 @@ class Optimizer:
         self._threads = 0
         self.plan = GraphPlan({}, {}, {}, checksum=combine(0, 0, optimized=fuse), optimized=fuse)
         self.last_analysis_us = 0.0
+        self.last_scope = DiffScope(frozenset(), frozenset(), frozenset())
+        """Where the last update could have changed the plan."""
 
     def update(self, graph: Graph, touched: Iterable[str]) -> GraphPlan:
         """The plan after an edit that touched ``touched`` (processors added, removed,
@@ -122,8 +125,14 @@ class Optimizer:
         connections = dict(plan.connections)
         groups = dict(plan.groups)
         region = {pid for pid in touched if pid in graph}
+        scope_p: set[str] = set(touched)
+        scope_c: set[int] = set()
+        scope_g: set[str] = set()
         for key in {self._component_of[p] for p in touched if p in self._component_of}:
             old = self._components.pop(key)
+            scope_p.update(old.members)
+            scope_c.update(old.connections)
+            scope_g.update(old.groups)
             for pid in old.members:
                 del self._component_of[pid]
                 del processors[pid]
@@ -141,6 +150,9 @@ class Optimizer:
             processors.update(p)
             connections.update(c)
             groups.update(g)
+            scope_p.update(p)
+            scope_c.update(c)
+            scope_g.update(g)
             threads = sum(1 for group in g.values() if group.scheduled)
             key = self._next
             self._next += 1
@@ -158,8 +170,13 @@ class Optimizer:
             optimized=self.fuse,
             _owned=True,
         )
+        self.last_scope = DiffScope(frozenset(scope_p), frozenset(scope_c), frozenset(scope_g))
         self.last_analysis_us = (time.perf_counter_ns() - t0) / 1e3
         return self.plan
+
+    def component_of(self, processor_id: str) -> object:
+        """An opaque key of the processor's connected component (None if unknown)."""
+        return self._component_of.get(processor_id)
 
     def _plan_component(
         self, topology: Topology

@@ -7,6 +7,7 @@ PortAudio through sounddevice (devices).
 
 from ._channels import AudioChannelConverterConfig, AudioChannelConverterProcessor, ChannelConversionMode
 from ._chord import ChordGeneratorConfig, ChordGeneratorProcessor
+from ._devices import AudioCaptureConfig, AudioCaptureProcessor, AudioOutputConfig, AudioOutputProcessor
 from ._mixer import AudioMixerConfig, AudioMixerProcessor
 from ._rechunker import BufferRechunkerConfig, BufferRechunkerProcessor
 from ._resampler import AudioResamplerConfig, AudioResamplerProcessor, ResamplingQuality
@@ -14,10 +15,14 @@ from ._reverb import ReverbConfig, ReverbProcessor
 from ._wav import WavFileSinkConfig, WavFileSinkProcessor, WavFileSourceConfig, WavFileSourceProcessor
 
 __all__ = [
+    "AudioCaptureConfig",
+    "AudioCaptureProcessor",
     "AudioChannelConverterConfig",
     "AudioChannelConverterProcessor",
     "AudioMixerConfig",
     "AudioMixerProcessor",
+    "AudioOutputConfig",
+    "AudioOutputProcessor",
     "AudioResamplerConfig",
     "AudioResamplerProcessor",
     "BufferRechunkerConfig",

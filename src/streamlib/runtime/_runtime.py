@@ -6,7 +6,7 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -15,7 +15,8 @@ from .._errors import ProcessorError, ProcessorNotFoundError, RuntimeStateError
 from ..engine import Engine, is_engine_thread
 from ..graph import Graph, InputPortRef, OutputPortRef, Processor, ProcessorConfig, ProcessorHandle
 from ..graph._build import build_processor, make_config
-from ..plan import GraphPlan, Optimizer
+from ..plan import GraphPlan, Optimizer, diff
+from ..plan._format import describe_changes
 
 __all__ = ["StreamRuntime"]
 
@@ -61,7 +62,12 @@ class StreamRuntime:
         self._errors: list[ProcessorError] = []
         self._raised = 0
         self._next_id = 0
-        self._engine = Engine(self._clock, report=self._record_error, notify=self._wake_waiters)
+        self._engine = Engine(
+            self._clock,
+            report=self._record_error,
+            notify=self._wake_waiters,
+            component_of=self._optimizer.component_of,
+        )
 
     # --- graph edits -----------------------------------------------------------------
 
@@ -75,18 +81,32 @@ class StreamRuntime:
             config: an instance of ``cls.Config``; or give its fields as keywords.
                 Neither means the config's defaults.
 
+        While running, the processor's ``setup()`` runs at once (on the calling
+        thread: the processor has no thread until it is connected and scheduled).
+
         Raises:
             ConfigError: both a config and keywords, an unknown field, an invalid value,
                 or a value that cannot be checksummed stably. Names the field.
+            ProcessorError: while running, its ``setup()`` failed (a missing device or
+                file); nothing was added.
         """
         with self._editing("add_processor"):
             config_obj = make_config(cls, config, fields)
             pid = f"processor_{self._next_id}"
             processor, node = build_processor(pid, cls, config_obj, self._clock)
+            running = self._state is _State.RUNNING
+            if running:
+                self._engine.add_live(processor, node)
+            else:
+                self._engine.add(processor, node)
             self._next_id += 1
             self._graph.add(node)
-            self._engine.add(processor, node)
-            self._replan((pid,))
+
+            def undo() -> None:
+                self._graph.remove(pid)
+                self._engine.discard(pid)
+
+            self._commit((pid,), undo)
             return ProcessorHandle(node, self._graph.token)
 
     def add_processor_with_config(self, cls: type[P], config: ProcessorConfig) -> ProcessorHandle:
@@ -105,14 +125,14 @@ class StreamRuntime:
         """
         with self._editing("connect"):
             connection = self._graph.connect(output, input)
-            self._replan((connection.source, connection.sink))
+            self._commit((connection.source, connection.sink), lambda: self._graph.unconnect(connection.id))
             return connection.id
 
     def disconnect(self, connection_id: int) -> None:
         """Remove a connection. Raises ProcessorNotFoundError for an unknown id."""
         with self._editing("disconnect"):
             connection = self._graph.disconnect(connection_id)
-            self._replan((connection.source, connection.sink))
+            self._commit((connection.source, connection.sink), lambda: self._graph.restore(connection))
 
     def remove_processor(self, handle: ProcessorHandle) -> None:
         """Remove a processor and its connections.
@@ -131,16 +151,39 @@ class StreamRuntime:
             if handle.id not in self._graph:
                 raise ProcessorNotFoundError(f"no processor {handle.id} in the graph (removed?)")
             pid = handle.id
-            _, removed = self._graph.remove(pid)
-            self._engine.forget(pid)
-            self._replan({pid, *(c.source for c in removed), *(c.sink for c in removed)})
+            node, removed = self._graph.remove(pid)
+
+            def undo() -> None:
+                self._graph.add(node)
+                for connection in removed:
+                    self._graph.restore(connection)
+
+            self._commit({pid, *(c.source for c in removed), *(c.sink for c in removed)}, undo)
+            if self._state is _State.CREATED:
+                self._engine.forget(pid)
 
     def _editing(self, what: str) -> _EditGuard:
         return _EditGuard(self, what)
 
-    def _replan(self, touched: Iterable[str]) -> None:
-        self._plan = self._optimizer.update(self._graph, touched)
-        log.debug("%s", self._plan)
+    def _commit(self, touched: Iterable[str], undo: Callable[[], None]) -> None:
+        """Re-plan after a graph edit and, while running, put the new plan in force.
+        If that fails, the graph edit is undone and the old plan stays."""
+        touched = set(touched)
+        old = self._plan
+        new = self._optimizer.update(self._graph, touched)
+        if self._state is _State.RUNNING:
+            changes = diff(old, new, self._optimizer.last_scope)
+            try:
+                self._engine.apply(new, self._graph, changes)
+            except BaseException:
+                undo()
+                self._plan = self._optimizer.update(self._graph, touched)
+                raise
+            if not changes.empty and log.isEnabledFor(logging.INFO):
+                log.info("%s", describe_changes(changes))
+        else:
+            log.debug("%s", new)
+        self._plan = new
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -257,12 +300,7 @@ class StreamRuntime:
 
     def stats(self) -> dict[str, Any]:
         """A JSON-serializable snapshot of metrics (see API.md, "Stats")."""
-        stats = self._engine.stats()
-        plan = self._plan
-        for pid, entry in stats["processors"].items():
-            pplan = plan.processors.get(pid)
-            if pplan is not None and not pplan.scheduled and entry["state"] == "added":
-                entry["state"] = "not scheduled"
+        stats = self._engine.stats(self._plan)
         optimizer = self._optimizer.statistics()
         stats["optimizer"] = {
             "cache_hits": optimizer.cache_hits,
@@ -314,12 +352,6 @@ class _EditGuard:
         if rt._state is _State.STOPPED:
             rt._edit_lock.release()
             raise RuntimeStateError(f"{self._what}(): the runtime was stopped (stop() is final)")
-        if rt._state is _State.RUNNING:
-            rt._edit_lock.release()
-            raise RuntimeStateError(
-                f"{self._what}() while running: live edits are not supported yet (issue #5); "
-                "build the graph before start()"
-            )
 
     def __exit__(self, *exc: object) -> None:
         self._rt._edit_lock.release()
