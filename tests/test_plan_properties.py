@@ -8,7 +8,6 @@ is recomputed here from the graph alone, not from the optimizer's helpers.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -304,7 +303,7 @@ def test_baseline_invariants(spec: GraphSpec) -> None:
 
 
 def _by_ports(plan: Any) -> dict[tuple[str, str], Any]:
-    return {(c.source, c.sink): dataclasses.replace(c, connection_id=-1) for c in plan.connections.values()}
+    return {(c.source, c.sink): c._replace(connection_id=-1) for c in plan.connections.values()}
 
 
 @FAST

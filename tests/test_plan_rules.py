@@ -7,7 +7,6 @@ alone decide (no measurements).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -764,9 +763,9 @@ def test_plan_is_immutable(mapping: str) -> None:
 
 def test_plan_entries_are_frozen() -> None:
     plan = microphone_chain().plan
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         plan.processors["processor_1"].threading = DEDICATED  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         plan.connections[0].capacity = 99  # type: ignore[misc]
 
 

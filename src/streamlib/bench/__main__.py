@@ -7,6 +7,14 @@ import sys
 
 BENCHMARKS = {
     "hop": ("streamlib.bench._hop", "per-frame cost: fused vs a thread per processor vs a hand loop"),
+    "optimizer": (
+        "streamlib.bench._optimizer",
+        "planning cost, cache hits, and the cost of a live edit by graph size",
+    ),
+    "replan": (
+        "streamlib.bench._replan",
+        "live re-plans next to and inside a running audio chain: timing, lateness, loss",
+    ),
 }
 
 

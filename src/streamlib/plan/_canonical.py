@@ -9,8 +9,8 @@ component's size. A component's checksum is the multiset of labels and labelled
 connections.
 
 Processors that end up with equal labels occupy equivalent positions (two
-identical branches). A canonical order breaks such ties by individualizing one of
-them and relabelling, until every label is unique; the canonical form (structure
+identical branches). A canonical order breaks such ties by individualizing them and
+relabelling, until every label is unique; the canonical form (structure
 checksums and connections, in canonical positions) is what a cached plan is
 stored and verified against, so a cache hit is only ever used for an identical
 structure, whatever the checksum says.
@@ -94,20 +94,27 @@ def canonical_order(
     outputs: Mapping[str, Iterable[Connection]],
     labels: Mapping[str, int],
 ) -> list[str]:
-    """The component's processors in canonical positions: sorted by label, ties
-    broken by individualizing one tied processor at a time and relabelling."""
+    """The component's processors in canonical positions: sorted by label; ties are
+    broken by individualizing every tied processor at once (numbered within its
+    class) and relabelling, until every label is unique. Interchangeable processors
+    (identical branches) give the same canonical form whichever way they are
+    numbered; for the rare ties that are not interchangeable the form may differ
+    between two copies of a structure, which costs a cache miss, never a wrong plan
+    (hits are verified against the form)."""
     current = dict(labels)
     individualized: dict[str, int] = {}
-    while True:
+    for _ in range(len(order)):
         classes: dict[int, list[str]] = {}
         for pid in order:
             classes.setdefault(current[pid], []).append(pid)
-        tied = [members for value, members in sorted(classes.items()) if len(members) > 1]
+        tied = [members for members in classes.values() if len(members) > 1]
         if not tied:
-            return sorted(order, key=current.__getitem__)
-        chosen = tied[0][0]  # any: tied processors are in equivalent positions
-        individualized[chosen] = _h(b"individual", _b(current[chosen]), _b(len(individualized)))
+            break
+        for members in tied:
+            for rank, pid in enumerate(members):
+                individualized[pid] = _h(b"individual", _b(current[pid]), _b(rank))
         current = label(order, nodes, inputs, outputs, individualized)
+    return sorted(order, key=current.__getitem__)
 
 
 def canonical_form(

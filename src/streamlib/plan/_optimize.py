@@ -110,6 +110,9 @@ class Optimizer:
         self._next = 0
         self._total = 0
         self._threads = 0
+        self._processors: dict[str, ProcessorPlan] = {}
+        self._connections: dict[int, ConnectionPlan] = {}
+        self._groups: dict[str, ThreadGroupPlan] = {}
         self.plan = GraphPlan({}, {}, {}, checksum=combine(0, 0, optimized=fuse), optimized=fuse)
         self.last_analysis_us = 0.0
         self.last_scope = DiffScope(frozenset(), frozenset(), frozenset())
@@ -120,10 +123,10 @@ class Optimizer:
         or at either end of a connection made or removed)."""
         t0 = time.perf_counter_ns()
         touched = set(touched)
-        plan = self.plan
-        processors = dict(plan.processors)
-        connections = dict(plan.connections)
-        groups = dict(plan.groups)
+        # new dicts for the new plan (the old plan keeps its own): a C-level copy
+        processors = self._processors.copy()
+        connections = self._connections.copy()
+        groups = self._groups.copy()
         region = {pid for pid in touched if pid in graph}
         scope_p: set[str] = set(touched)
         scope_c: set[int] = set()
@@ -161,6 +164,7 @@ class Optimizer:
                 self._component_of[pid] = key
             self._total += checksum
             self._threads += threads
+        self._processors, self._connections, self._groups = processors, connections, groups
         self.plan = GraphPlan(
             processors,
             connections,

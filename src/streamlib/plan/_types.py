@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "ConnectionPlan",
@@ -56,9 +56,9 @@ class OverflowPolicy(enum.Enum):
     """Non-live components: wait for room, so nothing is lost."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessorPlan:
-    """How one processor runs."""
+class ProcessorPlan(NamedTuple):
+    """How one processor runs. (Plan entries are named tuples: immutable, compared by
+    value, and cheap to make, which matters when a re-plan makes many.)"""
 
     processor_id: str
     processor_type: str
@@ -77,8 +77,7 @@ class ProcessorPlan:
         return self.fused_into or self.processor_id
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionPlan:
+class ConnectionPlan(NamedTuple):
     """How one connection is carried."""
 
     connection_id: int
@@ -97,8 +96,7 @@ class ConnectionPlan:
     components, where only throughput counts."""
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadGroupPlan:
+class ThreadGroupPlan(NamedTuple):
     """A head processor and the processors fused into it, in pass order."""
 
     head: str

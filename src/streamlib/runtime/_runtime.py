@@ -279,6 +279,10 @@ class StreamRuntime:
 
     # --- observation -----------------------------------------------------------------
 
+    def _handle(self, processor_id: str) -> ProcessorHandle:
+        """A handle for a processor of this runtime, by id (tools and benchmarks)."""
+        return ProcessorHandle(self._graph.node(processor_id), self._graph.token)
+
     @property
     def plan(self) -> GraphPlan:
         """The plan in force (before ``start()``: the plan the graph will start with)."""
