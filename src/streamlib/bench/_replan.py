@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     usual = statistics.median(q_lat)
     worst_excess = max(d_lat) - usual
     print(
-        f"replan benchmark: live 48 kHz / 512-sample chain, {args.replans} re-plans every {args.interval:g} ms"
+        f"replan benchmark: live 48 kHz chain of 512-sample blocks, {args.replans} re-plans "
+        f"{args.interval:g} ms apart"
     )
     print(f"  ({fusion_flips} change the chain's fusion: converter FUSED <-> DEDICATED; the rest add or")
     print("   remove a neighbouring pipeline)")
