@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         result: int = args.run(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     return result
 
 
