@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -261,3 +262,61 @@ def test_missing_portaudio_fails_start_saying_what_to_install(missing: str, cls:
     assert "apt-get install libportaudio2" in message
     if missing == "package":
         assert "pip install sounddevice" in message
+
+
+def test_chord_converter_reverb_play_at_the_device_clock(jack: JackServer) -> None:
+    """The acceptance chain with the real processors: chord -> channel converter ->
+    reverb -> JACK output consumes ~94 blocks/s (the device's clock) with no errors."""
+    from streamlib.processors import AudioChannelConverterProcessor, ChordGeneratorProcessor, ReverbProcessor
+
+    with StreamRuntime() as rt:
+        chord = rt.add_processor(ChordGeneratorProcessor, live=True, channels=1, buffer_size=512)
+        converter = rt.add_processor(AudioChannelConverterProcessor)
+        reverb = rt.add_processor(ReverbProcessor)
+        out = rt.add_processor(AudioOutputProcessor, device_id=jack.device)
+        rt.connect(chord.output_port("audio"), converter.input_port("audio_in"))
+        rt.connect(converter.output_port("audio_out"), reverb.input_port("audio_in"))
+        rt.connect(reverb.output_port("audio_out"), out.input_port("audio"))
+        rt.start()
+
+        def played() -> int:
+            return int(rt.stats()["processors"][out.id]["blocks_played"])
+
+        wait_until(lambda: played() >= 20)
+        t0, b0 = time.monotonic(), played()
+        time.sleep(3.0)  # the measurement window
+        t1, b1 = time.monotonic(), played()
+        assert not rt.errors
+        stats = rt.stats()["processors"][out.id]
+    rate = (b1 - b0) / (t1 - t0)
+    print(f"\nchord -> converter -> reverb -> JACK: {rate:.2f} blocks/s, {stats}")
+    assert 85 <= rate <= 103
+
+
+def test_a_tone_from_another_client_is_captured_into_a_wav_file(jack: JackServer, tmp_path: Any) -> None:
+    """capture -> WAV: the file holds the tone another JACK client played into us."""
+    import soundfile
+
+    from streamlib.processors import WavFileSinkProcessor
+
+    path = tmp_path / "captured.wav"
+    with tone_client(jack, frequency=440.0, amplitude=0.5) as tone_ports, StreamRuntime() as rt:
+        mic = rt.add_processor(AudioCaptureProcessor, device_id="system", channels=1, buffer_size=512)
+        wav = rt.add_processor(WavFileSinkProcessor, path=path)
+        rt.connect(mic.output_port("audio"), wav.input_port("audio"))
+        rt.start()
+        wait_until(lambda: rt.stats()["processors"][wav.id]["samples_written"] > 0)
+        capture_port = f"{jack.client}:in_0"
+        jack.wait_for_ports(lambda ports: capture_port in ports)
+        jack.connect(tone_ports[0], capture_port)
+        written = rt.stats()["processors"][wav.id]["samples_written"]
+        wait_until(lambda: rt.stats()["processors"][wav.id]["samples_written"] >= written + 48000)
+        assert not rt.errors
+    audio, rate = soundfile.read(str(path), dtype="float32")  # finalized by stop()
+    assert rate == SAMPLE_RATE
+    tail = audio[-48000:]
+    spectrum = np.abs(np.fft.rfft(tail * np.hanning(len(tail))))
+    peak_hz = np.fft.rfftfreq(len(tail), 1 / SAMPLE_RATE)[int(np.argmax(spectrum))]
+    print(f"\nWAV: {len(audio)} samples, peak {peak_hz:.1f} Hz")
+    assert abs(peak_hz - 440.0) < 3.0
+    assert 0.3 < float(np.sqrt(np.mean(tail**2))) < 0.4

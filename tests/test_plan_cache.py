@@ -229,3 +229,16 @@ def test_a_warm_cache_serves_relabelled_graphs_exactly(copies: int, seed: int) -
         for out, inp in edges:
             rt.connect(out, inp)
         assert rt.plan == fresh(rt)
+
+
+def test_a_second_identical_pipeline_next_to_a_running_one_hits_the_cache() -> None:
+    from streamlib.testing import FakeClock
+
+    with StreamRuntime(clock=FakeClock()) as rt:
+        chain(rt, frames=None, middles=(PassThrough, Worker), live=True)
+        rt.start()
+        before = cache(rt)
+        chain(rt, frames=None, middles=(PassThrough, Worker), live=True)
+        assert cache(rt)["cache_hits"] > before["cache_hits"]
+        assert rt.plan == fresh(rt)
+        assert rt.plan.thread_count == 6
