@@ -257,7 +257,7 @@ def test_edits_cannot_wait_forever_on_a_stuck_thread() -> None:
         rt.connect(stuck.output_port("out"), sink.input_port("in"))
         rt.start()
         assert entered.wait(10)
-        import streamlib.engine._engine as engine_module
+        import streamlib.engine._replan as engine_module
 
         old_timeout = engine_module.PAUSE_TIMEOUT_S
         engine_module.PAUSE_TIMEOUT_S = 0.3
