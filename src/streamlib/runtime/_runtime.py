@@ -56,6 +56,10 @@ class StreamRuntime:
         self._graph = Graph()
         self._optimizer = Optimizer(fuse=optimize)
         self._plan: GraphPlan = self._optimizer.plan
+        self._dirty: set[str] = set()
+        """Processors touched by edits before start() that the plan does not reflect
+        yet: before start the plan is brought up to date when it is read, so building
+        a large component edit by edit costs O(n), not O(n^2)."""
         self._state = _State.CREATED
         self._edit_lock = threading.RLock()
         self._cond = threading.Condition()
@@ -168,21 +172,21 @@ class StreamRuntime:
     def _commit(self, touched: Iterable[str], undo: Callable[[], None]) -> None:
         """Re-plan after a graph edit and, while running, put the new plan in force.
         If that fails, the graph edit is undone and the old plan stays."""
+        if self._state is not _State.RUNNING:
+            self._dirty.update(touched)
+            return
         touched = set(touched)
         old = self._plan
         new = self._optimizer.update(self._graph, touched)
-        if self._state is _State.RUNNING:
-            changes = diff(old, new, self._optimizer.last_scope)
-            try:
-                self._engine.apply(new, self._graph, changes)
-            except BaseException:
-                undo()
-                self._plan = self._optimizer.update(self._graph, touched)
-                raise
-            if not changes.empty and log.isEnabledFor(logging.INFO):
-                log.info("%s", describe_changes(changes))
-        else:
-            log.debug("%s", new)
+        changes = diff(old, new, self._optimizer.last_scope)
+        try:
+            self._engine.apply(new, self._graph, changes)
+        except BaseException:
+            undo()
+            self._plan = self._optimizer.update(self._graph, touched)
+            raise
+        if not changes.empty and log.isEnabledFor(logging.INFO):
+            log.info("%s", describe_changes(changes))
         self._plan = new
 
     # --- lifecycle -------------------------------------------------------------------
@@ -207,6 +211,7 @@ class StreamRuntime:
                     "start(): the runtime was stopped; stop() is final, create a new StreamRuntime"
                 )
             try:
+                self._flush()
                 self._engine.start(self._plan, self._graph)
             except ProcessorError as error:
                 with self._cond:
@@ -286,7 +291,16 @@ class StreamRuntime:
     @property
     def plan(self) -> GraphPlan:
         """The plan in force (before ``start()``: the plan the graph will start with)."""
+        if self._dirty:
+            with self._edit_lock:
+                self._flush()
         return self._plan
+
+    def _flush(self) -> None:
+        if self._dirty:
+            self._plan = self._optimizer.update(self._graph, self._dirty)
+            self._dirty = set()
+            log.debug("%s", self._plan)
 
     @property
     def errors(self) -> list[ProcessorError]:
@@ -304,7 +318,7 @@ class StreamRuntime:
 
     def stats(self) -> dict[str, Any]:
         """A JSON-serializable snapshot of metrics (see API.md, "Stats")."""
-        stats = self._engine.stats(self._plan)
+        stats = self._engine.stats(self.plan)
         optimizer = self._optimizer.statistics()
         stats["optimizer"] = {
             "cache_hits": optimizer.cache_hits,
@@ -336,7 +350,7 @@ class StreamRuntime:
     def __repr__(self) -> str:
         return (
             f"<StreamRuntime {self._state.value}: {len(self._graph)} processors, "
-            f"{len(self._graph.connections)} connections, {self._plan.thread_count} threads>"
+            f"{len(self._graph.connections)} connections, {self.plan.thread_count} threads>"
         )
 
 
