@@ -335,13 +335,32 @@ class Engine:
     # --- waiting and stopping --------------------------------------------------------
 
     def idle(self) -> bool:
-        """No scheduled group is still running: every one has ended or was halted by a
-        failure in its component (read from the groups themselves, so a re-plan that
-        moves processors between groups cannot leave a stale count)."""
+        """Nothing more can arrive: every scheduled group has ended or was halted by a
+        failure in its component, or is waiting for input that no running source can
+        send any more (its upstream is not scheduled). Read from the groups
+        themselves, so a re-plan that moves processors between groups cannot leave a
+        stale count."""
         with self._lock:
             if self._stopped:
                 return True
-            return all(r.group.ended or r.halted for r in self.runners.values())
+            plan = self.plan
+            pending = {h for h, r in self.runners.items() if not (r.group.ended or r.halted)}
+            if not pending or plan is None:
+                return not pending
+            # every scheduled source group, ended or not: an ended one's end of stream
+            # may still be on its way down
+            frontier = [h for h in self.runners if not self.groups[h].head.in_endpoints]
+            reached = set(frontier)
+            downstream: dict[str, list[str]] = {}
+            for c in self.connections.values():
+                downstream.setdefault(plan.processors[c.source].head, []).append(plan.processors[c.sink].head)
+            while frontier:
+                head = frontier.pop()
+                for nxt in downstream.get(head, ()):
+                    if nxt not in reached:
+                        reached.add(nxt)
+                        frontier.append(nxt)
+            return not (pending & reached)
 
     def stop(self, timeout: float) -> list[ProcessorError]:
         """Stop every runner: ``on_shutdown()`` on each processor's own thread, join
@@ -367,6 +386,7 @@ class Engine:
         for runner in runners:
             if runner.thread.is_alive():
                 group = runner.group
+                runner.abandoned = True
                 current, hook = runner.where_stuck()
                 current.state = SlotState.STUCK
                 others = [m.processor_id for m in group.members if m is not current]

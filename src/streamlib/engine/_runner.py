@@ -110,6 +110,10 @@ class DedicatedRunner:
         self.applied: str | None = None
         self.priority = group.priority
         self.stopping = False
+        self.abandoned = False
+        """Set by stop() when the thread did not return in time: if it ever gets out of
+        the processor's code, it exits without calling anything (its processors got
+        no on_shutdown(), as reported)."""
         self._mailbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._sleeping = False
@@ -273,7 +277,7 @@ class DedicatedRunner:
                 if (isinstance(command, (_Call, _Stop)) or command is _HALT) and self._handle(command):
                     return True
         if isinstance(item, _Stop):
-            if item.shutdown:
+            if item.shutdown and not self.abandoned:
                 self.shutdown_members()
             return True
         raise AssertionError(f"unknown runner command {item!r}")

@@ -257,9 +257,18 @@ class StreamRuntime:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop for good: every processor gets ``on_shutdown()`` on its own thread,
-        every thread is joined. ``timeout`` bounds the whole call; a thread that does
-        not return in time (stuck inside ``process()``) is abandoned as a daemon
-        thread and reported in ``errors`` ("did not stop"). Idempotent."""
+        every thread is joined. Idempotent.
+
+        ``timeout`` bounds the whole call. A thread that does not return in time is
+        stuck inside a processor's code (a blocking call that never returns). Python
+        cannot kill a thread, so it is abandoned: it is a daemon thread (it does not
+        keep the process alive), its processors get no ``on_shutdown()`` (they are
+        still running) and are reported in ``errors`` as a ProcessorError naming the
+        stuck processor ("did not stop"). It holds nothing the runtime needs: no lock
+        of the runtime or the engine is held while a processor's code runs, its queues
+        are closed (writes are dropped and counted), and if it ever returns it exits
+        without calling anything else.
+        """
         with self._edit_lock:
             self._check_not_engine_thread("stop")
             if self._state is _State.STOPPED:
