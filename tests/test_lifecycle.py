@@ -181,3 +181,27 @@ def test_hop_benchmark_command_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "(a)/(c)" in result.stdout and "(b)/(a)" in result.stdout
+
+
+def test_soak_command_runs_briefly() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streamlib.bench",
+            "soak",
+            "--minutes",
+            "0.05",
+            "--pipelines",
+            "3",
+            "--sample",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lost on their paths: 0" in result.stdout
+    assert "RSS slope" in result.stdout

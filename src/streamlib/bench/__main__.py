@@ -15,6 +15,7 @@ BENCHMARKS = {
         "streamlib.bench._replan",
         "live re-plans next to and inside a running audio chain: timing, lateness, loss",
     ),
+    "soak": ("streamlib.bench._soak", "a long service run: memory, threads, loss and drops over time"),
 }
 
 

@@ -13,6 +13,11 @@ pass that produced it.
 This is the hottest code in streamlib: a fused hop costs a few hundred
 nanoseconds, so the loops keep everything they touch in locals, time only one
 pass in ``TIMING_SAMPLE``, and check end of stream only when one was raised.
+
+Synchronization: a group (and its processors' counters, fused links and stall
+state) is touched only by the one thread running it, or by a re-plan while that
+thread is parked at a frame boundary (the runner's pause is the hand-over). Its
+ring endpoints synchronize themselves.
 """
 
 from __future__ import annotations

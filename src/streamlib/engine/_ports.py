@@ -133,7 +133,10 @@ def bind_input(port: InputPort, endpoint: Any, latency: LatencyRecorder | None =
 class OutputPort:
     """A bound output port. ``write(frame)`` hands the frame, by reference, to every
     connected input. In a live component it never blocks (a full queue drops its
-    oldest frame, counted); otherwise it waits for room."""
+    oldest frame, counted); otherwise it waits for room.
+
+    Synchronization: written from the one thread running the processor; its targets
+    are replaced only while that thread is parked (a re-plan)."""
 
     __slots__ = ("name", "frame_type", "_targets", "_push", "_slot", "count")
 

@@ -34,6 +34,12 @@ class _State(enum.Enum):
 class StreamRuntime:
     """Builds and runs a processor graph, optimizing how it runs with zero configuration.
 
+    Thread safety: every method may be called from any thread except a processor's
+    own (edits from inside a processor raise RuntimeStateError). Edits, start and
+    stop are serialized by one re-entrant edit lock, under which the graph, the
+    optimizer and its cache, and the engine's structures change; each edit is
+    atomic. Recorded errors and the waiters of ``run()`` share a condition.
+
     Args:
         clock: the runtime's clock (monotonic nanoseconds). Tests pass
             ``streamlib.testing.FakeClock()``; it is a testing seam, not a tuning knob.

@@ -152,7 +152,8 @@ class CollectingSinkConfig(ProcessorConfig):
 class CollectingSink(Processor):
     """Collects what arrives on port ``in``: ``frames``, ``sequences``; ``ended`` is set
     at end of stream. ``hold()`` makes ``process()`` block until ``release()`` (a
-    deterministic slow consumer)."""
+    deterministic slow consumer). The lists are appended under a condition, which the
+    ``wait_*`` methods wait on (safe to read from a test thread)."""
 
     Config = CollectingSinkConfig
     config: CollectingSinkConfig
