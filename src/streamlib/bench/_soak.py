@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._frames import AudioFrame
 from ..graph import Input, Processor
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         rt.start()
         survivors = [_survivor(rt) for _ in range(args.pipelines)]
         survivor_ids = {h.id for handles, _ in survivors for h in handles}
-        checkers = [rt._engine.slots[sink.id].processor for _, sink in survivors]
+        checkers = [cast(_Checker, rt._engine.slots[sink.id].processor) for _, sink in survivors]
         alive: list[list[Any]] = []
         t0 = time.monotonic()
         next_sample = t0
