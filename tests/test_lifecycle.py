@@ -205,3 +205,15 @@ def test_soak_command_runs_briefly() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "lost on their paths: 0" in result.stdout
     assert "RSS slope" in result.stdout
+
+
+def test_video_benchmark_command_runs_briefly() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "streamlib.bench", "video", "--frames", "10", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "frames/s" in result.stdout and "CPU ms/frame" in result.stdout

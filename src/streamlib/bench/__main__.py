@@ -16,6 +16,7 @@ BENCHMARKS = {
         "live re-plans next to and inside a running audio chain: timing, lateness, loss",
     ),
     "soak": ("streamlib.bench._soak", "a long service run: memory, threads, loss and drops over time"),
+    "video": ("streamlib.bench._video", "1080p test pattern -> resize -> convert -> MP4, optimized vs not"),
 }
 
 

@@ -313,6 +313,21 @@ class Engine:
     def group_done(self, runner: DedicatedRunner) -> None:
         self._notify()
 
+    def end_component(self, processor_id: str) -> None:
+        """A processor ended itself while its inputs still ran (a display whose window
+        was closed): end every source of its component, so end of stream reaches
+        everything and ``run()`` returns."""
+        with self._lock:
+            component = self._component_of(processor_id)
+            sources = [
+                runner
+                for head, runner in self.runners.items()
+                if not self.groups[head].head.in_endpoints and self._component_of(head) == component
+            ]
+        log.info("%s ended itself: ending the sources of its component", processor_id)
+        for runner in sources:
+            runner.end_source()
+
     def _halt_component(self, processor_id: str) -> None:
         with self._lock:
             component = self._component_of(processor_id)

@@ -104,6 +104,7 @@ class ThreadGroup:
         "_tick_num",
         "_tick_den",
         "_stall_mark",
+        "end_requested",
         "_head_outputs",
         "no_mail",
         "current",
@@ -132,6 +133,10 @@ class ThreadGroup:
         self._tick_num = 0
         self._tick_den = 1
         self._stall_mark = -1
+        self.end_requested = False
+        """Set when a processor with inputs ended itself while its inputs still run (a
+        display whose window was closed): the runner asks the engine to end the
+        component's sources, so everything upstream reaches end of stream."""
         self._head_outputs: tuple[Any, ...] = ()
         self.no_mail: Any = _no_mail
         """A zero-argument callable, false when the runner has commands waiting (the
@@ -388,6 +393,8 @@ class ThreadGroup:
         """End of stream for ``slot``: flush (on_end_of_stream for processors with
         inputs), then pass end of stream on behind its last frame."""
         self.current = slot
+        if slot.in_endpoints and not all(endpoint.at_eos() for endpoint in slot.in_endpoints):
+            self.end_requested = True  # it ended itself: its upstream should end too
         if slot.in_endpoints:
             self.hook = "on_end_of_stream"
             slot.processor.on_end_of_stream()
@@ -403,6 +410,14 @@ class ThreadGroup:
             self._eos_pending = True
             if slot is not self.head:
                 self._rebuild_chain()
+
+    def end_source(self) -> None:
+        """End a source group's head now, as if it had returned END_OF_STREAM (its
+        component is being ended from downstream)."""
+        if not self.head.ended and not self.head.in_endpoints:
+            self._end(self.head)
+            if self._chain:
+                self._drain(False)
 
     def _next(self, head: ProcessorSlot, kind: int) -> int:
         if head.ended:

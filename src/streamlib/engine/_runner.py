@@ -48,6 +48,7 @@ class RunnerHost(Protocol):
         self, runner: DedicatedRunner, slot: ProcessorSlot, hook: str, exc: BaseException
     ) -> None: ...
     def group_done(self, runner: DedicatedRunner) -> None: ...
+    def end_component(self, processor_id: str) -> None: ...
     def hook_failed(self, slot: ProcessorSlot, hook: str, exc: BaseException) -> None: ...
 
 
@@ -90,6 +91,7 @@ class _Start:
 
 
 _HALT = object()
+_END_SOURCE = object()
 
 # A looping source on an elevated thread that keeps the CPU this busy for this long
 # is spinning (it should block in process() or be clock-driven): it is demoted.
@@ -148,6 +150,10 @@ class DedicatedRunner:
         started = threading.Event()
         self._mailbox.put(_Start(started))
         return started
+
+    def end_source(self) -> None:
+        """End the group's source at a frame boundary (its component is ending)."""
+        self._mailbox.put(_END_SOURCE)
 
     def halt(self) -> None:
         """Stop running the group (its component failed); the thread stays until
@@ -213,6 +219,9 @@ class DedicatedRunner:
                 self._active = False
                 self.host.group_failed(self, group.current, group.hook, exc)
                 continue
+            if group.end_requested:
+                group.end_requested = False
+                self.host.end_component(group.current.processor_id)
             if need == MORE:
                 if group.kind == GroupKind.LOOP:
                     passes += 1
@@ -257,6 +266,12 @@ class DedicatedRunner:
             self._active = False
             self._halted = True
             return False
+        if item is _END_SOURCE:
+            try:
+                self.group.end_source()
+            except BaseException as exc:
+                self.host.group_failed(self, self.group.current, self.group.hook, exc)
+            return False
         if isinstance(item, _Call):
             try:
                 item.result = item.fn()
@@ -274,7 +289,9 @@ class DedicatedRunner:
                     self._active = not self.group.ended and not self._halted
                     return False
                 # (wake-ups while parked mean nothing: the group re-checks after resuming)
-                if (isinstance(command, (_Call, _Stop)) or command is _HALT) and self._handle(command):
+                if (isinstance(command, (_Call, _Stop)) or command in (_HALT, _END_SOURCE)) and self._handle(
+                    command
+                ):
                     return True
         if isinstance(item, _Stop):
             if item.shutdown and not self.abandoned:
