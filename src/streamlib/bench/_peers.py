@@ -1,0 +1,417 @@
+"""``python -m streamlib.bench peers``: streamlib against what users would pick instead.
+
+The seed's flagship chain (a live source of 24 kHz mono 480-sample buffers ->
+resample to 48 kHz -> duplicate to stereo -> rechunk to 512 -> reverb -> a sink that
+records each frame's end-to-end latency), run side by side in one command by:
+
+1. streamlib, optimized (the default);
+2. streamlib, ``optimize=False`` (a thread per processor);
+3. hand-written Python: six threads and bounded ``queue.Queue``s calling the same
+   DSP libraries;
+4. hand-written Python: three threads (the seed's plan, written by hand);
+5. the same functions in one hand-written loop per pipeline (Python's limit);
+6. GStreamer 1.22 (Debian), with and without ``queue`` elements, driven through
+   PyGObject in a child process of Debian's own Python (skipped, with the reason,
+   where GStreamer or its bindings are missing: ``apt-get install
+   gstreamer1.0-plugins-base gstreamer1.0-plugins-bad python3-gi
+   gir1.2-gstreamer-1.0``).
+
+Figures per variant: threads, CPU seconds per audio second, latency p50/p99/max at
+1, 20 and 80 concurrent pipelines, offline throughput (buffers/s, not live), and
+density: the largest number of concurrent live pipelines that run ``--density-seconds``
+with zero deadline misses (a frame older than 50 ms at the sink, or a source tick
+more than one period late), found by search. Writes ``<out>/peers.json``, PNG plots
+and ``<out>/../benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ._peers_python import (
+    MISS_LATENCY_NS,
+    Record,
+    Variant,
+    cpu_s,
+    os_threads,
+    python_variants,
+)
+
+GST_CHILD = Path(__file__).with_name("gst_child.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": _percentile(values, 0.50),
+        "p99": _percentile(values, 0.99),
+        "max": max(values) if values else float("nan"),
+    }
+
+
+def measure_live(variant: Variant, n: int, seconds: float, warmup: float) -> dict[str, Any]:
+    """N live pipelines: warm up, then measure a window."""
+    record = Record()
+    base_threads = os_threads()
+    variant.start(n, live=True, record=record)
+    try:
+        time.sleep(warmup)
+        record.clear()
+        late0 = variant.late_ticks()
+        cpu0, t0 = cpu_s(), time.monotonic()
+        time.sleep(seconds / 2)
+        threads = os_threads() - base_threads
+        time.sleep(seconds / 2)
+        cpu, wall = cpu_s() - cpu0, time.monotonic() - t0
+        latencies = [x / 1e6 for x in record.latencies]
+        processing = [x / 1e6 for x in record.processing]
+        late = variant.late_ticks() - late0
+    finally:
+        variant.stop()
+    misses = sum(1 for x in record.processing if x > MISS_LATENCY_NS) + late
+    return {
+        "pipelines": n,
+        "threads": threads,
+        "cpu_s_per_audio_s": cpu / (n * wall),
+        "latency_ms": _summary(processing),
+        "end_to_end_ms": _summary(latencies),
+        "frames": len(latencies),
+        "misses": misses,
+        "late_source_ticks": late,
+    }
+
+
+def measure_offline(variant: Variant, buffers: int) -> float:
+    """Source buffers per second through one pipeline, as fast as it goes."""
+    record = Record()
+    t0 = time.perf_counter()
+    variant.start(1, live=False, record=record, frames=buffers)
+    try:
+        if not variant.wait(600):
+            raise RuntimeError(f"{variant.name}: the offline run did not finish")
+        elapsed = time.perf_counter() - t0
+    finally:
+        variant.stop()
+    return buffers / elapsed
+
+
+def density(run: Any, seconds: float, start: int, limit: int) -> tuple[int, list[tuple[int, int]]]:
+    """The largest N with zero misses over ``seconds``: doubling, then bisection to
+    about 5 %. ``run(n, seconds)`` returns the misses."""
+    probes: list[tuple[int, int]] = []
+    good, bad = 0, None
+    n = start
+    while n <= limit:
+        misses = run(n, seconds)
+        probes.append((n, misses))
+        if misses:
+            bad = n
+            break
+        good = n
+        n *= 2
+    if bad is None:
+        return good, probes
+    while bad - good > max(2, good // 20):
+        mid = (good + bad) // 2
+        misses = run(mid, seconds)
+        probes.append((mid, misses))
+        if misses:
+            bad = mid
+        else:
+            good = mid
+    return good, probes
+
+
+# --- GStreamer, in a child process of Debian's Python ------------------------------------
+
+
+def gstreamer_available() -> str | None:
+    """None when the GStreamer child can run, else why not."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return f"{SYSTEM_PYTHON} not found"
+    probe = subprocess.run(
+        [
+            SYSTEM_PYTHON,
+            "-c",
+            "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; "
+            "Gst.init(None); names = ('audiotestsrc', 'audioresample', 'audioconvert', "
+            "'audiobuffersplit', 'freeverb', 'fakesink', 'queue'); "
+            "print(','.join(e for e in names if not Gst.ElementFactory.find(e)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return f"GStreamer's Python bindings are missing ({probe.stderr.strip().splitlines()[-1:]})"
+    if probe.stdout.strip():
+        return f"GStreamer elements missing: {probe.stdout.strip()}"
+    return None
+
+
+def gst_run(args: list[str], timeout: float) -> dict[str, Any]:
+    result = subprocess.run(
+        [SYSTEM_PYTHON, str(GST_CHILD), *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"GStreamer child failed: {result.stderr.strip()[-2000:]}")
+    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return data
+
+
+def gst_live(queues: bool, n: int, seconds: float, warmup: float) -> dict[str, Any]:
+    args = ["--pipelines", str(n), "--seconds", str(seconds), "--warmup", str(warmup), "--mode", "live"]
+    data = gst_run([*args, *(["--queues"] if queues else [])], timeout=seconds + warmup + 120)
+    return {
+        "pipelines": n,
+        "threads": data["threads"],
+        "cpu_s_per_audio_s": data["cpu_s"] / data["audio_s"],
+        "latency_ms": data["latency_ms"],
+        "end_to_end_ms": data["end_to_end_ms"],
+        "frames": data["buffers"],
+        "misses": data["misses"],
+        "late_source_ticks": data["late_source_ticks"],
+    }
+
+
+def gst_offline(queues: bool, buffers: int) -> float:
+    args = [
+        "--pipelines",
+        "1",
+        "--mode",
+        "offline",
+        "--buffers",
+        str(buffers),
+        *(["--queues"] if queues else []),
+    ]
+    return float(gst_run(args, timeout=600)["buffers_per_s"])
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m streamlib.bench peers",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", default="docs/benchmarks", help="directory for peers.json and the plots")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured window of a latency run")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--counts", default="1,20,80", help="pipelines for the latency runs")
+    parser.add_argument("--density-seconds", type=float, default=20.0)
+    parser.add_argument("--density-start", type=int, default=20)
+    parser.add_argument("--density-limit", type=int, default=640)
+    parser.add_argument("--buffers", type=int, default=2000, help="source buffers for the offline throughput")
+    parser.add_argument("--only", default="", help="comma-separated substrings of variant names to run")
+    parser.add_argument("--no-density", action="store_true")
+    args = parser.parse_args(argv)
+    counts = [int(c) for c in args.counts.split(",")]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "chain": (
+            "live 24 kHz mono 480-sample source -> resample 48 kHz -> stereo -> rechunk 512 -> reverb -> sink"
+        ),
+        "settings": vars(args),
+        "variants": {},
+        "skipped": {},
+    }
+    wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+
+    def selected(name: str) -> bool:
+        return not wanted or any(w in name for w in wanted)
+
+    for variant in python_variants():
+        if not selected(variant.name):
+            continue
+        print(f"== {variant.name}", flush=True)
+        entry: dict[str, Any] = {"kind": "python"}
+        entry["live"] = [measure_live(variant, n, args.seconds, args.warmup) for n in counts]
+        for row in entry["live"]:
+            print(f"   {row['pipelines']:>4} pipelines: {_row(row)}", flush=True)
+        entry["threads_per_pipeline"] = variant.threads_per_pipeline
+        entry["offline_buffers_per_s"] = measure_offline(variant, args.buffers)
+        print(f"   offline: {entry['offline_buffers_per_s']:.0f} buffers/s", flush=True)
+        if not args.no_density:
+
+            def probe(n: int, seconds: float, variant: Variant = variant) -> int:
+                row = measure_live(variant, n, seconds, args.warmup)
+                print(f"   density probe {n}: {row['misses']} misses", flush=True)
+                return int(row["misses"])
+
+            entry["density"], entry["density_probes"] = density(
+                probe, args.density_seconds, args.density_start, args.density_limit
+            )
+            print(f"   density: {entry['density']}", flush=True)
+        report["variants"][variant.name] = entry
+
+    why = gstreamer_available()
+    for queues in (False, True):
+        name = "GStreamer 1.22" + (" + queues" if queues else "")
+        if not selected(name):
+            continue
+        if why is not None:
+            report["skipped"][name] = why
+            print(f"== {name}: skipped ({why})", flush=True)
+            continue
+        print(f"== {name}", flush=True)
+        entry = {"kind": "gstreamer"}
+        entry["live"] = [gst_live(queues, n, args.seconds, args.warmup) for n in counts]
+        for row in entry["live"]:
+            print(f"   {row['pipelines']:>4} pipelines: {_row(row)}", flush=True)
+        entry["offline_buffers_per_s"] = gst_offline(queues, args.buffers)
+        print(f"   offline: {entry['offline_buffers_per_s']:.0f} buffers/s", flush=True)
+        if not args.no_density:
+
+            def gst_probe(n: int, seconds: float, queues: bool = queues) -> int:
+                row = gst_live(queues, n, seconds, args.warmup)
+                print(f"   density probe {n}: {row['misses']} misses", flush=True)
+                return int(row["misses"])
+
+            entry["density"], entry["density_probes"] = density(
+                gst_probe, args.density_seconds, args.density_start, args.density_limit
+            )
+            print(f"   density: {entry['density']}", flush=True)
+        report["variants"][name] = entry
+
+    report["elapsed_s"] = time.monotonic() - started
+    (out / "peers.json").write_text(json.dumps(report, indent=2))
+    table = render_table(report)
+    print()
+    print(table)
+    plots = make_plots(report, out)
+    (out.parent / "benchmarks.md").write_text(render_markdown(report, table, plots, out))
+    print(f"\nwrote {out / 'peers.json'}, {len(plots)} plots, {out.parent / 'benchmarks.md'}")
+    return 0
+
+
+def _row(row: dict[str, Any]) -> str:
+    lat, e2e = row["latency_ms"], row.get("end_to_end_ms") or row["latency_ms"]
+    return (
+        f"threads {row['threads']:>4}, CPU {row['cpu_s_per_audio_s'] * 1000:6.2f} ms/audio-s, processing "
+        f"p50 {lat['p50']:6.2f} p99 {lat['p99']:6.2f} max {lat['max']:7.2f} ms, end-to-end p50 "
+        f"{e2e['p50']:6.2f} p99 {e2e['p99']:6.2f} ms, misses {row['misses']}"
+    )
+
+
+def render_table(report: dict[str, Any]) -> str:
+    counts = (
+        [row["pipelines"] for row in next(iter(report["variants"].values()))["live"]]
+        if report["variants"]
+        else []
+    )
+    head = f"| variant | threads at {counts[1] if len(counts) > 1 else '?'} | CPU s per audio s |"
+    head += "".join(f" latency p50/p99/max at {n} (ms) |" for n in counts)
+    head += " offline buffers/s | density |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, entry in report["variants"].items():
+        live = entry["live"]
+        mid = live[1] if len(live) > 1 else live[0]
+        cells = [name, str(mid["threads"]), f"{mid['cpu_s_per_audio_s']:.4f}"]
+        for row in live:
+            lat = row["latency_ms"]
+            cells.append(f"{lat['p50']:.2f} / {lat['p99']:.2f} / {lat['max']:.1f}")
+        cells.append(f"{entry['offline_buffers_per_s']:.0f}")
+        cells.append(str(entry.get("density", "-")))
+        lines.append("| " + " | ".join(cells) + " |")
+    for name, why in report["skipped"].items():
+        lines.append(f"| {name} | skipped: {why} |")
+    return "\n".join(lines)
+
+
+def make_plots(report: dict[str, Any], out: Path) -> list[str]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plots (pip install matplotlib)", file=sys.stderr)
+        return []
+    names = list(report["variants"])
+    if not names:
+        return []
+    files = []
+    short = [n.replace("hand-written, ", "hand: ").replace(" per pipeline", "/pipe") for n in names]
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    counts = [row["pipelines"] for row in report["variants"][names[0]]["live"]]
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        p99 = [row["latency_ms"]["p99"] for row in report["variants"][name]["live"]]
+        ax.bar([c + i * width for c in range(len(counts))], p99, width, label=short[i])
+    ax.set_xticks([c + 0.4 - width / 2 for c in range(len(counts))], [f"{c} pipelines" for c in counts])
+    ax.set_ylabel("latency p99 (ms)")
+    ax.set_yscale("log")
+    ax.set_title("End-to-end latency p99 (capture of last sample -> sink)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "latency_p99.png", dpi=110)
+    plt.close(fig)
+    files.append("latency_p99.png")
+
+    for key, label, file in (
+        ("density", "live pipelines with zero misses (20 s)", "density.png"),
+        ("cpu", "CPU seconds per audio second (at 20 pipelines)", "cpu.png"),
+        ("offline_buffers_per_s", "offline throughput (buffers/s, one pipeline)", "offline.png"),
+    ):
+        values = []
+        for name in names:
+            entry = report["variants"][name]
+            if key == "cpu":
+                live = entry["live"]
+                values.append((live[1] if len(live) > 1 else live[0])["cpu_s_per_audio_s"])
+            else:
+                values.append(entry.get(key) or 0)
+        fig, ax = plt.subplots(figsize=(9, 4))
+        ax.barh(short, values)
+        ax.set_xlabel(label)
+        ax.invert_yaxis()
+        fig.tight_layout()
+        fig.savefig(out / file, dpi=110)
+        plt.close(fig)
+        files.append(file)
+    return files
+
+
+def render_markdown(report: dict[str, Any], table: str, plots: list[str], out: Path) -> str:
+    rel = out.name
+    parts = [
+        "# Benchmarks: streamlib against the tools users would pick instead",
+        "",
+        "Generated by `python -m streamlib.bench peers` (do not edit by hand; run it again).",
+        f"Machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}; "
+        f"run took {report['elapsed_s'] / 60:.1f} min.",
+        "",
+        f"Chain: {report['chain']}. Latency is each frame's arrival at the sink minus the capture time "
+        "of its last sample. A deadline miss is a frame older than 50 ms at the sink, or a source tick "
+        "more than one period (20 ms) late. Sources' phases are staggered across the period.",
+        "",
+        table,
+        "",
+    ]
+    parts += [f"![{p}]({rel}/{p})" for p in plots]
+    parts += ["", f"Raw numbers: [{rel}/peers.json]({rel}/peers.json)", ""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

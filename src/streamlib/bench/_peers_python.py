@@ -1,0 +1,472 @@
+"""The flagship chain run by streamlib and by the hand-written Python a user would write
+instead, for ``python -m streamlib.bench peers``.
+
+The chain: a live source of 24 kHz mono 480-sample buffers (20 ms) -> resample to
+48 kHz (libsoxr, HQ, streaming) -> duplicate to stereo -> rechunk to 512 -> reverb
+(pedalboard) -> a sink that records each frame's end-to-end latency: its arrival
+time minus the capture time of its last sample (the runtime's definition).
+
+Every variant runs N copies in this process, the sources' phases staggered across
+the 20 ms period, and reports the same figures: threads, CPU seconds per audio
+second, latency percentiles, deadline misses (a frame older than 50 ms at the sink,
+or a source tick more than one period late).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import resource
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pedalboard
+import soxr
+
+from .._frames import AudioFrame
+from ..graph import Input, Processor
+from ..processors import (
+    AudioChannelConverterProcessor,
+    AudioResamplerProcessor,
+    BufferRechunkerProcessor,
+    ChordGeneratorProcessor,
+    ReverbProcessor,
+)
+from ..runtime import StreamRuntime
+
+SOURCE_RATE = 24_000
+SOURCE_BLOCK = 480
+OUT_RATE = 48_000
+OUT_BLOCK = 512
+PERIOD_NS = SOURCE_BLOCK * 1_000_000_000 // SOURCE_RATE  # 20 ms
+MISS_LATENCY_NS = 50_000_000
+FREQUENCIES = (261.63, 329.63, 392.0)
+
+
+def os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class ReleaseSchedule:
+    """When libsoxr releases output samples: after source block k has been fed, it has
+    emitted ``counts[k]`` output samples in all (HQ, 24 -> 48 kHz, 480-sample blocks:
+    nothing, then 1660, nothing, 1660, ...; independent of the signal). A frame whose
+    last sample is output sample j was released by the first block k with
+    counts[k] > j: its *processing latency* is its arrival minus the capture end of
+    that block (the tick that let it out), which excludes the resampler's buffering
+    and leaves queueing and compute. Computed once, shared read-only."""
+
+    def __init__(self, blocks: int = 30_000) -> None:
+        stream = soxr.ResampleStream(SOURCE_RATE, OUT_RATE, 1, dtype="float32", quality="HQ")
+        zeros = np.zeros((SOURCE_BLOCK, 1), np.float32)
+        total = 0
+        counts = []
+        for _ in range(blocks):
+            total += len(stream.resample_chunk(zeros))
+            counts.append(total)
+        self.counts = np.array(counts)
+
+    def release_block(self, last_sample: int) -> int:
+        return int(np.searchsorted(self.counts, last_sample, side="right"))
+
+
+_SCHEDULE: ReleaseSchedule | None = None
+
+
+def schedule() -> ReleaseSchedule:
+    global _SCHEDULE
+    if _SCHEDULE is None:
+        _SCHEDULE = ReleaseSchedule()
+    return _SCHEDULE
+
+
+@dataclass
+class Record:
+    """What the sinks of one run observed, per frame: end-to-end latency (arrival minus
+    capture of the frame's last sample) and processing latency (arrival minus the tick
+    that released the frame from the resampler). ``list.append`` from many threads is
+    atomic, with or without the GIL."""
+
+    latencies: list[int] = field(default_factory=list)
+    processing: list[int] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.latencies = []
+        self.processing = []
+
+    def add(self, arrival: int, t0: int, first_sample: int) -> None:
+        """A 512-sample frame whose first sample is output sample ``first_sample`` of a
+        pipeline whose source started capturing at ``t0``."""
+        last = first_sample + OUT_BLOCK - 1
+        self.latencies.append(arrival - t0 - (last + 1) * 1_000_000_000 // OUT_RATE)
+        block = schedule().release_block(last)
+        self.processing.append(arrival - t0 - (block + 1) * PERIOD_NS)
+
+
+class Variant:
+    """One way of running N pipelines."""
+
+    name = ""
+    threads_per_pipeline = ""
+
+    def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def wait(self, timeout: float) -> bool:
+        """Offline: block until every pipeline finished (True) or timeout."""
+        raise NotImplementedError
+
+    def late_ticks(self) -> int:
+        return 0
+
+
+# --- streamlib -------------------------------------------------------------------------
+
+
+class _LatencySink(Processor):
+    """Records each frame's latencies (see Record); the pipeline's start is the first
+    frame's timestamp (it holds output sample 0)."""
+
+    live = True
+    audio = Input(AudioFrame)
+    record: Record
+
+    def setup(self) -> None:
+        self.t0: int | None = None
+
+    def process(self) -> None:
+        frame = self.audio.read()
+        if frame is not None:
+            arrival = self.clock.now_ns()
+            if self.t0 is None:
+                self.t0 = frame.timestamp_ns
+            first = round((frame.timestamp_ns - self.t0) * OUT_RATE / 1e9)
+            self.record.add(arrival, self.t0, first)
+
+
+class StreamlibVariant(Variant):
+    def __init__(self, optimize: bool) -> None:
+        self.optimize = optimize
+        self.name = "streamlib" if optimize else "streamlib optimize=False"
+        self.rt: StreamRuntime | None = None
+        self.sources: list[str] = []
+
+    def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
+        rt = StreamRuntime(optimize=self.optimize)
+        rt.start()  # service mode: pipelines are added one by one, phases staggered
+        self.rt = rt
+        self.sources = []
+        duration = None if frames is None else frames * SOURCE_BLOCK / SOURCE_RATE
+        for k in range(n):
+            chord = rt.add_processor(
+                ChordGeneratorProcessor,
+                sample_rate=SOURCE_RATE,
+                channels=1,
+                buffer_size=SOURCE_BLOCK,
+                frequencies=FREQUENCIES,
+                live=live,
+                duration_s=duration,
+            )
+            resampler = rt.add_processor(
+                AudioResamplerProcessor, source_sample_rate=SOURCE_RATE, target_sample_rate=OUT_RATE
+            )
+            converter = rt.add_processor(AudioChannelConverterProcessor)
+            rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=OUT_BLOCK)
+            reverb = rt.add_processor(ReverbProcessor)
+            sink = rt.add_processor(_LatencySink)
+            rt._engine.slots[sink.id].processor.record = record  # type: ignore[attr-defined]
+            rt.connect(resampler.output_port("audio_out"), converter.input_port("audio_in"))
+            rt.connect(converter.output_port("audio_out"), rechunker.input_port("audio_in"))
+            rt.connect(rechunker.output_port("audio_out"), reverb.input_port("audio_in"))
+            rt.connect(reverb.output_port("audio_out"), sink.input_port("audio"))
+            rt.connect(chord.output_port("audio"), resampler.input_port("audio_in"))  # last: it starts now
+            self.sources.append(chord.id)
+            if live and k < n - 1:
+                time.sleep(PERIOD_NS / 1e9 / n)
+        self.threads_per_pipeline = f"{rt.plan.thread_count / max(n, 1):g}"
+
+    def late_ticks(self) -> int:
+        assert self.rt is not None
+        processors = self.rt.stats()["processors"]
+        return sum(int(processors[s].get("ticks_late", 0)) for s in self.sources)
+
+    def wait(self, timeout: float) -> bool:
+        assert self.rt is not None
+        return self.rt.run(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.rt is not None:
+            self.rt.stop()
+            errors = self.rt.errors
+            self.rt = None
+            if errors:
+                raise RuntimeError(f"{self.name}: {errors[0]}")
+
+
+# --- hand-written Python --------------------------------------------------------------
+
+
+class _Dsp:
+    """One pipeline's DSP state, as a hand-written program keeps it."""
+
+    def __init__(self) -> None:
+        self.increments = np.array(FREQUENCIES) / SOURCE_RATE
+        self.ramp = np.arange(SOURCE_BLOCK, dtype=np.float64)
+        self.phases = np.zeros(len(FREQUENCIES))
+        self.resampler = soxr.ResampleStream(SOURCE_RATE, OUT_RATE, 1, dtype="float32", quality="HQ")
+        self.pending: list[np.ndarray[Any, Any]] = []
+        self.buffered = 0
+        self.out_position = 0  # output samples emitted
+        self.reverb = pedalboard.Reverb()
+
+    def generate(self) -> np.ndarray[Any, Any]:
+        cycles = self.phases[:, None] + self.increments[:, None] * self.ramp[None, :]
+        mono = np.sin(2.0 * np.pi * cycles).sum(axis=0) * (0.2 / len(FREQUENCIES))
+        self.phases = (self.phases + self.increments * SOURCE_BLOCK) % 1.0
+        block: np.ndarray[Any, Any] = mono.astype(np.float32)[:, None]
+        return block
+
+    def resample(self, block: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        out: np.ndarray[Any, Any] = self.resampler.resample_chunk(block)
+        return out
+
+    @staticmethod
+    def duplicate(block: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return np.repeat(block, 2, axis=1)
+
+    def rechunk(self, block: np.ndarray[Any, Any]) -> list[tuple[int, np.ndarray[Any, Any]]]:
+        """(output position of the first sample, 512-sample block) for each full block."""
+        out = []
+        if len(block):
+            self.pending.append(block)
+            self.buffered += len(block)
+        while self.buffered >= OUT_BLOCK:
+            joined = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
+            out.append((self.out_position, joined[:OUT_BLOCK]))
+            rest = joined[OUT_BLOCK:]
+            self.pending = [rest] if len(rest) else []
+            self.buffered -= OUT_BLOCK
+            self.out_position += OUT_BLOCK
+        return out
+
+    def reverb_block(self, block: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        out: np.ndarray[Any, Any] = self.reverb.process(block, OUT_RATE, reset=False)
+        return out
+
+
+def _sleep_until(deadline_ns: int) -> int:
+    """Sleep to an absolute deadline; returns how late we woke (ns)."""
+    remaining = deadline_ns - time.monotonic_ns()
+    if remaining > 0:
+        time.sleep(remaining / 1e9)
+    return time.monotonic_ns() - deadline_ns
+
+
+class _Pipeline:
+    """The state every hand-written variant shares for one pipeline."""
+
+    def __init__(self, record: Record, t0: int, live: bool, frames: int | None) -> None:
+        self.dsp = _Dsp()
+        self.record = record
+        self.t0 = t0
+        self.live = live
+        self.frames = frames
+        self.tick = 0
+        self.late = 0
+
+    def next_block(self, stop: threading.Event) -> np.ndarray[Any, Any] | None:
+        """The source: the next 480-sample block at its deadline (live), or at once."""
+        if self.frames is not None and self.tick >= self.frames:
+            return None
+        self.tick += 1
+        if self.live:
+            lateness = _sleep_until(self.t0 + self.tick * PERIOD_NS)
+            if lateness > PERIOD_NS:
+                self.late += 1
+        return None if stop.is_set() else self.dsp.generate()
+
+    def arrive(self, position: int) -> None:
+        self.record.add(time.monotonic_ns(), self.t0, position)
+
+
+class _ThreadedVariant(Variant):
+    """Hand-written threads and bounded queue.Queues."""
+
+    stages = 6
+
+    def __init__(self, stages: int) -> None:
+        self.stages = stages
+        self.name = f"hand-written, {stages} threads per pipeline"
+        self.threads_per_pipeline = str(stages)
+        self.pipelines: list[_Pipeline] = []
+        self.threads: list[threading.Thread] = []
+        self.stop_event = threading.Event()
+        self.done: list[threading.Event] = []
+
+    def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
+        self.stop_event = threading.Event()
+        base = time.monotonic_ns()
+        self.pipelines = [
+            _Pipeline(record, base + k * PERIOD_NS // max(n, 1), live, frames) for k in range(n)
+        ]
+        self.threads, self.done = [], []
+        for p in self.pipelines:
+            stages = self._stages(p)
+            queues: list[queue.Queue[Any]] = [queue.Queue(maxsize=16) for _ in range(len(stages) - 1)]
+            done = threading.Event()
+            self.done.append(done)
+            for i, stage in enumerate(stages):
+                inbox = queues[i - 1] if i else None
+                outbox = queues[i] if i < len(queues) else None
+                last = i == len(stages) - 1
+                t = threading.Thread(
+                    target=self._run, args=(stage, inbox, outbox, done if last else None), daemon=True
+                )
+                self.threads.append(t)
+        for t in self.threads:
+            t.start()
+
+    def _stages(self, p: _Pipeline) -> list[Callable[[Any], list[Any]]]:
+        dsp = p.dsp
+
+        def source(_: Any) -> list[Any]:
+            block = p.next_block(self.stop_event)
+            return [None] if block is None else [block]
+
+        def resample(block: Any) -> list[Any]:
+            return [dsp.resample(block)]
+
+        def duplicate(block: Any) -> list[Any]:
+            return [dsp.duplicate(block)]
+
+        def rechunk(block: Any) -> list[Any]:
+            return dsp.rechunk(block)
+
+        def reverb(item: Any) -> list[Any]:
+            position, block = item
+            return [(position, dsp.reverb_block(block))]
+
+        def sink(item: Any) -> list[Any]:
+            p.arrive(item[0])
+            return []
+
+        if self.stages == 6:
+            return [source, resample, duplicate, rechunk, reverb, sink]
+
+        def front(_: Any) -> list[Any]:  # the seed's plan: source + light stages on one thread
+            block = p.next_block(self.stop_event)
+            if block is None:
+                return [None]
+            return dsp.rechunk(dsp.duplicate(dsp.resample(block)))
+
+        return [front, reverb, sink]
+
+    def _run(
+        self,
+        stage: Callable[[Any], list[Any]],
+        inbox: queue.Queue[Any] | None,
+        outbox: queue.Queue[Any] | None,
+        done: threading.Event | None,
+    ) -> None:
+        while True:
+            item = inbox.get() if inbox is not None else 0
+            if item is None:
+                break
+            outputs = stage(item)
+            if outputs and outputs[0] is None:  # the source ended
+                break
+            if outbox is not None:
+                for out in outputs:
+                    outbox.put(out)
+        if outbox is not None:
+            outbox.put(None)
+        if done is not None:
+            done.set()
+
+    def late_ticks(self) -> int:
+        return sum(p.late for p in self.pipelines)
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        return all(d.wait(max(0.0, deadline - time.monotonic())) for d in self.done)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for p in self.pipelines:
+            p.frames = p.tick  # the source ends at its next tick
+        for t in self.threads:
+            t.join(5)
+        self.threads = []
+        self.pipelines = []  # release the DSP state (libsoxr, the reverb) now
+
+
+class _LoopVariant(Variant):
+    """The same functions in one hand-written loop per pipeline: Python's limit."""
+
+    name = "hand-written, 1 loop per pipeline"
+    threads_per_pipeline = "1"
+
+    def __init__(self) -> None:
+        self.pipelines: list[_Pipeline] = []
+        self.threads: list[threading.Thread] = []
+        self.stop_event = threading.Event()
+
+    def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
+        self.stop_event = threading.Event()
+        base = time.monotonic_ns()
+        self.pipelines = [
+            _Pipeline(record, base + k * PERIOD_NS // max(n, 1), live, frames) for k in range(n)
+        ]
+        self.threads = [threading.Thread(target=self._run, args=(p,), daemon=True) for p in self.pipelines]
+        for t in self.threads:
+            t.start()
+
+    def _run(self, p: _Pipeline) -> None:
+        dsp = p.dsp
+        while True:
+            block = p.next_block(self.stop_event)
+            if block is None:
+                return
+            for position, chunk in dsp.rechunk(dsp.duplicate(dsp.resample(block))):
+                dsp.reverb_block(chunk)
+                p.arrive(position)
+
+    def late_ticks(self) -> int:
+        return sum(p.late for p in self.pipelines)
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        for t in self.threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self.threads)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for p in self.pipelines:
+            p.frames = p.tick
+        for t in self.threads:
+            t.join(5)
+        self.threads = []
+        self.pipelines = []  # release the DSP state (libsoxr, the reverb) now
+
+
+def python_variants() -> list[Variant]:
+    return [
+        StreamlibVariant(optimize=True),
+        StreamlibVariant(optimize=False),
+        _ThreadedVariant(6),
+        _ThreadedVariant(3),
+        _LoopVariant(),
+    ]
