@@ -23,11 +23,12 @@ ring endpoints synchronize themselves.
 from __future__ import annotations
 
 from fractions import Fraction
-from time import perf_counter_ns
+from time import perf_counter_ns, thread_time_ns
 from typing import TYPE_CHECKING, Any
 
 from .._clock import Clock
 from ..graph import ProcessorStatus
+from ._ring import FusedLink
 from ._slot import ProcessorSlot, SlotState
 
 if TYPE_CHECKING:
@@ -74,7 +75,10 @@ def _period_of(slot: ProcessorSlot) -> Fraction:
 TIMING_SAMPLE = 8
 """One pass in this many times every ``process()`` call it makes (a power of two):
 timing every call would cost more than a fused hop."""
-_SAMPLE_MASK = TIMING_SAMPLE - 1
+LIVE_TIMING_SAMPLE = 2
+"""In a live component, one pass in this many is timed, in wall and thread CPU time:
+the measured cost rules need a fresh window of calls every second or so, and a live
+pass is paced by its period (the ~1 us of timing is nothing next to it)."""
 _BUDGET = 32
 """Head calls per pass of an input-driven or looping group before the runner looks
 at its mailbox again (bounds how long a pause or stop waits)."""
@@ -113,6 +117,8 @@ class ThreadGroup:
         "_lazy_out",
         "_lazy_in",
         "_passes",
+        "_mask",
+        "_queued_ports",
         "_eos_pending",
     )
 
@@ -125,6 +131,7 @@ class ThreadGroup:
         self.clock = clock
         self.priority = priority
         self.live = live
+        self._mask = (LIVE_TIMING_SAMPLE if live else TIMING_SAMPLE) - 1
         self.period_ns = 0
         self.deadline_ns = 0
         self.ticks = 0
@@ -148,6 +155,7 @@ class ThreadGroup:
         self._lazy_out: tuple[Any, ...] = ()
         self._lazy_in: tuple[Any, ...] = ()
         self._passes = 0
+        self._queued_ports: tuple[Any, ...] = ()
         self._eos_pending = False
         self.refresh()
 
@@ -178,6 +186,12 @@ class ThreadGroup:
             if getattr(target, "_eager", True) is False
         )
         self._lazy_in = tuple(e for e in head.in_endpoints if getattr(e, "_eager", True) is False)
+        self._queued_ports = tuple(
+            port
+            for slot in self.members
+            for port in slot.outputs.values()
+            if any(not isinstance(target, FusedLink) for target in port._targets)
+        )
 
     def flush(self) -> None:
         """End of a pass: wake consumers of batching queues this group fed, and
@@ -236,7 +250,24 @@ class ThreadGroup:
 
     def run_pass(self) -> int:
         self._passes = passes = self._passes + 1
-        timed = not passes & _SAMPLE_MASK
+        timed = not passes & self._mask
+        if timed and self.live and self._queued_ports:
+            return self._measured_pass()
+        return self._pass(timed)
+
+    def _measured_pass(self) -> int:
+        """A timed pass of a live group that also measures the bursts its queued
+        output ports write (the plan sizes those queues to hold one)."""
+        ports = self._queued_ports
+        before = [port.count for port in ports]
+        need = self._pass(True)
+        for port, count in zip(ports, before, strict=True):
+            burst = port.count - count
+            if burst > port.burst:
+                port.burst = burst
+        return need
+
+    def _pass(self, timed: bool) -> int:
         head = self.head
         kind = self.kind
         if head.ended:
@@ -315,13 +346,16 @@ class ThreadGroup:
     def _call_timed(self, slot: ProcessorSlot) -> ProcessorStatus | None:
         self.current = slot
         slot.calls += 1
+        if self.live:
+            c0 = thread_time_ns()
+            t0 = perf_counter_ns()
+            status = slot.process()
+            elapsed = perf_counter_ns() - t0
+            slot.note(elapsed, thread_time_ns() - c0)
+            return status
         t0 = perf_counter_ns()
         status = slot.process()
-        elapsed = perf_counter_ns() - t0
-        slot.timed_calls += 1
-        slot.time_ns += elapsed
-        if elapsed > slot.max_ns:
-            slot.max_ns = elapsed
+        slot.note(perf_counter_ns() - t0, -1)
         return status
 
     def _drain(self, timed: bool) -> None:
@@ -330,17 +364,16 @@ class ThreadGroup:
         slot = None
         try:
             if timed:
+                live = self.live
                 for slot, items, process in self._chain:
                     while items:
                         n = len(items)
                         slot.calls += 1
+                        c0 = thread_time_ns() if live else 0
                         t0 = perf_counter_ns()
                         status = process()
                         elapsed = perf_counter_ns() - t0
-                        slot.timed_calls += 1
-                        slot.time_ns += elapsed
-                        if elapsed > slot.max_ns:
-                            slot.max_ns = elapsed
+                        slot.note(elapsed, thread_time_ns() - c0 if live else -1)
                         if status is _EOS:
                             self._end(slot)
                             break

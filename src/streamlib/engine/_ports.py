@@ -138,7 +138,7 @@ class OutputPort:
     Synchronization: written from the one thread running the processor; its targets
     are replaced only while that thread is parked (a re-plan)."""
 
-    __slots__ = ("name", "frame_type", "_targets", "_push", "_slot", "count")
+    __slots__ = ("name", "frame_type", "_targets", "_push", "_slot", "count", "burst")
 
     def __init__(self, name: str, frame_type: type[Frame], slot: ProcessorSlot) -> None:
         self.name = name
@@ -148,6 +148,9 @@ class OutputPort:
         self._slot = slot
         self.count = 0
         """Frames written to this port (once per write, also on fan-out)."""
+        self.burst = 0
+        """The most frames written to it in one pass of its thread group (measured in
+        the timed passes of live groups, for ports that feed a queue)."""
 
     def write(self, frame: Any) -> None:
         frame_type = self.frame_type

@@ -9,7 +9,11 @@ from typing import Any
 from ..graph import Processor, ProcessorNode
 from ._ports import InputPort, OutputPort
 
-__all__ = ["ProcessorSlot", "SlotState"]
+__all__ = ["COST_WINDOW", "ProcessorSlot", "SlotState"]
+
+COST_WINDOW = 64
+"""Timed calls kept per processor (a power of two)."""
+_WINDOW_MASK = COST_WINDOW - 1
 
 
 class SlotState(enum.Enum):
@@ -32,9 +36,12 @@ class ProcessorSlot:
     """A processor, its bound ports and its counters.
 
     Counters are written only by the thread running the processor and read (as a
-    snapshot, possibly a pass behind) by ``stats()``. ``process()`` time is sampled:
-    one call in ``TIMING_SAMPLE`` is timed (timing every call would cost more than
-    a fused hop), so ``time_ns / timed_calls`` is the mean per call.
+    snapshot, possibly a pass behind) by ``stats()`` and the cost monitor.
+    ``process()`` time is sampled: the calls of one pass in ``TIMING_SAMPLE`` (in a
+    live component, one in ``LIVE_TIMING_SAMPLE``) are timed (timing every call
+    would cost more than a fused hop), so ``time_ns / timed_calls`` is the mean per
+    call. The last ``COST_WINDOW`` timed calls are kept (wall and, in a live
+    component, thread CPU time) for percentiles and the measured cost rules.
     """
 
     __slots__ = (
@@ -52,6 +59,8 @@ class ProcessorSlot:
         "timed_calls",
         "time_ns",
         "max_ns",
+        "wall_window",
+        "cpu_window",
         "latency",
     )
 
@@ -74,8 +83,28 @@ class ProcessorSlot:
         self.timed_calls = 0
         self.time_ns = 0
         self.max_ns = 0
+        self.wall_window = [0] * COST_WINDOW
+        self.cpu_window = [-1] * COST_WINDOW
+        """Wall / thread CPU ns of the last timed calls, ring-indexed by
+        ``timed_calls``; CPU is -1 where it was not measured."""
         self.latency: Any = None
         self._bind()
+
+    def note(self, wall_ns: int, cpu_ns: int) -> None:
+        """Record one timed ``process()`` call (cpu_ns -1: not measured)."""
+        i = self.timed_calls & _WINDOW_MASK
+        self.timed_calls += 1
+        self.time_ns += wall_ns
+        if wall_ns > self.max_ns:
+            self.max_ns = wall_ns
+        self.wall_window[i] = wall_ns
+        self.cpu_window[i] = cpu_ns
+
+    def window(self) -> tuple[list[int], list[int]]:
+        """The recent timed calls (wall, CPU), in no particular order; a snapshot
+        taken from another thread may mix in one call being recorded."""
+        n = min(self.timed_calls, COST_WINDOW)
+        return self.wall_window[:n], self.cpu_window[:n]
 
     def _bind(self) -> None:
         # Bound ports shadow the class's Input/Output descriptors (non-data

@@ -36,9 +36,12 @@ def snapshot(engine: Engine, plan: GraphPlan | None = None) -> dict[str, Any]:
                 if slot.timed_calls
                 else 0.0,
                 "process_time_us_max": round(slot.max_ns / 1e3, 3),
+                "process_time_us_p99": _p99_us(slot.window()[0]),
                 "thread": runner.name if runner is not None else None,
                 "state": state,
             }
+            if pplan is not None and pplan.cost.value != "unmeasured":
+                entry["cost"] = pplan.cost.value
             if pid in engine._removed_drops:
                 entry["dropped_on_disconnect"] = engine._removed_drops[pid]
             group = engine.groups.get(pid)
@@ -91,3 +94,11 @@ def snapshot(engine: Engine, plan: GraphPlan | None = None) -> dict[str, Any]:
             if r.applied is not None and r.thread.is_alive()
         ]
     return {"processors": processors, "connections": connections, "threads": threads}
+
+
+def _p99_us(window: list[int]) -> float:
+    """p99 of the recent timed calls (the last ``COST_WINDOW``), in us."""
+    if not window:
+        return 0.0
+    ordered = sorted(window)
+    return round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] / 1e3, 3)

@@ -2,6 +2,7 @@
 
 from ._cache import PlanCache
 from ._capacity import CAPACITY, baseline_capacity, classify
+from ._costs import CostSample, classify_cost
 from ._diff import DiffScope, PlanDiff, diff
 from ._optimize import Optimizer, OptimizerStatistics, optimize
 from ._types import (
@@ -9,6 +10,7 @@ from ._types import (
     ComponentPlan,
     ConnectionPlan,
     ConnectionType,
+    CostClass,
     GraphPlan,
     OverflowPolicy,
     ProcessorPlan,
@@ -26,6 +28,8 @@ __all__ = [
     "OptimizerStatistics",
     "PlanCache",
     "ConnectionType",
+    "CostClass",
+    "CostSample",
     "DiffScope",
     "GraphPlan",
     "OverflowPolicy",
@@ -36,6 +40,7 @@ __all__ = [
     "ThreadingStrategy",
     "baseline_capacity",
     "classify",
+    "classify_cost",
     "diff",
     "optimize",
 ]

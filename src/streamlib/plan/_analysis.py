@@ -80,6 +80,7 @@ def analyze_component(topology: Topology, *, fuse: bool) -> ComponentParts:
                 priority=priority[pid],
                 scheduled=scheduled,
                 live=live,
+                cost=topology.cost(pid),
             )
 
     connections: dict[int, ConnectionPlan] = {}
@@ -88,8 +89,8 @@ def analyze_component(topology: Topology, *, fuse: bool) -> ComponentParts:
         kind = classify(priority[head[c.source]], priority[head[c.sink]])
         if fused:
             capacity = None
-        elif fuse:
-            capacity = CAPACITY[kind]
+        elif fuse:  # the seed's slack, on top of the most one pass of its producer wrote
+            capacity = CAPACITY[kind] + topology.burst(c.source, c.source_port) - 1
         else:
             capacity = baseline_capacity(c.frame_type)
         connections[cid] = ConnectionPlan(

@@ -80,6 +80,7 @@ class CachedPlan:
                 priority=priority,
                 scheduled=scheduled,
                 live=live,
+                cost=topology.cost(pid),
             )
         connections: dict[int, ConnectionPlan] = {}
         for cid, c in topology.connections.items():

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ..graph import Connection, ProcessorNode
 
-__all__ = ["CanonicalForm", "canonical_order", "combine", "component_checksum", "label"]
+__all__ = ["CanonicalForm", "canonical_order", "combine", "component_checksum", "label", "with_cost"]
 
 _MASK = (1 << 64) - 1
 
@@ -132,6 +132,12 @@ def canonical_form(
         )
     )
     return structures, edges
+
+
+def with_cost(structure_checksum: int, cost: str) -> int:
+    """A processor's structure checksum with its measured cost class folded in: the
+    cost class is part of the plan cache key (and of the verified canonical form)."""
+    return _h(b"cost", _b(structure_checksum), cost.encode())
 
 
 def combine(total: int, count: int, *, optimized: bool) -> int:

@@ -21,7 +21,8 @@ def format_plan(plan: GraphPlan) -> str:
         p = plan.processors[pid]
         where = f" (into {p.fused_into})" if p.fused_into else ""
         held = "" if p.scheduled else " [not scheduled: a port side is unconnected]"
-        lines.append(f"  - {p.processor_type} ({pid}): {p.priority.name}, {p.threading.name}{where}{held}")
+        how = f"{p.priority.name}, {p.threading.name}{where}{held}{_measured(p)}"
+        lines.append(f"  - {p.processor_type} ({pid}): {how}")
     if plan.connections:
         lines.append("  - Connections:")
         for cid in sorted(plan.connections):
@@ -72,14 +73,28 @@ def _how(p: ProcessorPlan) -> str:
     return f"{p.priority.name}, {p.threading.name}{where}{held}"
 
 
+def _measured(p: ProcessorPlan) -> str:
+    """Why a measured rule made the difference (nothing for the declared rules)."""
+    if p.cost.value == "cheap" and p.fused_into:
+        return " [measured cheap: a small fraction of its input period]"
+    if p.cost.value == "slow":
+        return " [measured slow: too large a share of its input period to share a thread]"
+    return ""
+
+
 def _why(was: ProcessorPlan, now: ProcessorPlan) -> str:
     reasons = []
     if was.threading is not now.threading:
-        reasons.append(
-            "one input and one output connection, declared lightweight"
-            if now.fused_into
-            else "no longer one input and one output connection"
-        )
+        if now.fused_into and now.cost.value == "cheap":
+            reasons.append("measured cheap: a small fraction of its input period")
+        elif now.fused_into:
+            reasons.append("one input and one output connection, declared lightweight")
+        elif now.cost.value == "slow":
+            reasons.append("measured slow: too large a share of its input period to share a thread")
+        elif was.cost is not now.cost:
+            reasons.append("no longer measured cheap")
+        else:
+            reasons.append("no longer one input and one output connection")
     if was.live != now.live:
         reasons.append("its component is now live" if now.live else "its component is no longer live")
     if was.scheduled != now.scheduled:

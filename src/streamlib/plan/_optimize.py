@@ -13,27 +13,51 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from ..graph import Graph
 from ._analysis import ComponentParts, analyze_component
 from ._cache import CachedPlan, PlanCache
-from ._canonical import canonical_form, canonical_order, combine, component_checksum, label
+from ._canonical import canonical_form, canonical_order, combine, component_checksum, label, with_cost
 from ._diff import DiffScope
 from ._topology import Topology, analyze, components
-from ._types import ConnectionPlan, GraphPlan, ProcessorPlan, ThreadGroupPlan
+from ._types import ConnectionPlan, CostClass, GraphPlan, ProcessorPlan, ThreadGroupPlan
 
 __all__ = ["Optimizer", "OptimizerStatistics", "optimize"]
 
 log = logging.getLogger(__name__)
 
 
-def _topology(graph: Graph, members: Iterable[str]) -> Topology:
+def _topology(
+    graph: Graph,
+    members: Iterable[str],
+    costs: Mapping[str, CostClass] | None = None,
+    bursts: Mapping[str, Mapping[str, int]] | None = None,
+) -> Topology:
+    """The component as the optimizer sees it: a processor with measurements (a cost
+    class, output bursts) has them folded into its structure checksum (so into the
+    cache key and the verified canonical form)."""
     member_list = list(members)
+    nodes = {pid: graph.nodes[pid] for pid in member_list}
+    measured: dict[str, CostClass] = {}
+    burst_of: dict[str, Mapping[str, int]] = {}
+    for pid in member_list:
+        cost = costs.get(pid, CostClass.UNMEASURED) if costs else CostClass.UNMEASURED
+        ports = bursts.get(pid) if bursts else None
+        if cost is CostClass.UNMEASURED and not ports:
+            continue
+        if cost is not CostClass.UNMEASURED:
+            measured[pid] = cost
+        if ports:
+            burst_of[pid] = ports
+        facts = cost.value + "".join(f"|{port}:{n}" for port, n in sorted((ports or {}).items()))
+        node = nodes[pid]
+        nodes[pid] = replace(node, structure_checksum=with_cost(node.structure_checksum, facts))
     return analyze(
-        {pid: graph.nodes[pid] for pid in member_list},
+        nodes,
         (c for pid in member_list for c in graph.out_connections(pid).values()),
+        measured,
+        burst_of,
     )
 
 
@@ -42,24 +66,33 @@ def _checksum(topology: Topology) -> tuple[int, dict[str, int]]:
     return component_checksum(labels, topology.outputs), labels
 
 
-def optimize(graph: Graph, observations: Mapping[str, Any] | None = None, *, fuse: bool = True) -> GraphPlan:
+def optimize(
+    graph: Graph,
+    observations: Mapping[str, CostClass] | None = None,
+    *,
+    bursts: Mapping[str, Mapping[str, int]] | None = None,
+    fuse: bool = True,
+) -> GraphPlan:
     """The plan for ``graph``, computed from scratch (no cache, no state).
 
     Args:
         graph: the graph to plan.
-        observations: measured facts about running processors (reserved for the
-            cost-aware rules; the rules that use them apply only once measurements
-            exist).
-        fuse: False gives the unoptimized baseline of ``StreamRuntime(optimize=False)``.
+        observations: measured cost classes of running processors (processor id ->
+            CostClass); absent or UNMEASURED: the declared rules alone.
+        bursts: measured bursts (processor id -> output port -> the most frames it
+            wrote in one pass): a queue holds one burst on top of its seed capacity.
+        fuse: False gives the unoptimized baseline of ``StreamRuntime(optimize=False)``
+            (which reads no measurements).
     """
-    del observations  # no rule reads measurements yet
+    costs = observations if fuse else None
+    bursts = bursts if fuse else None
     processors: dict[str, ProcessorPlan] = {}
     connections: dict[int, ConnectionPlan] = {}
     groups: dict[str, ThreadGroupPlan] = {}
     total = 0
     count = 0
     for members in components(graph.nodes, graph.connections.values()):
-        topology = _topology(graph, members)
+        topology = _topology(graph, members, costs, bursts)
         checksum, _ = _checksum(topology)
         p, c, g = analyze_component(topology, fuse=fuse)
         processors.update(p)
@@ -117,6 +150,37 @@ class Optimizer:
         self.last_analysis_us = 0.0
         self.last_scope = DiffScope(frozenset(), frozenset(), frozenset())
         """Where the last update could have changed the plan."""
+        self.costs: dict[str, CostClass] = {}
+        """Measured cost classes in force (processor id -> CHEAP or SLOW)."""
+        self.bursts: dict[str, dict[str, int]] = {}
+        """Measured bursts in force (processor id -> output port -> frames per pass)."""
+
+    def observe(
+        self, costs: Mapping[str, CostClass], bursts: Mapping[str, Mapping[str, int]] | None = None
+    ) -> set[str]:
+        """Record measured cost classes and output bursts (a processor's entry in
+        ``bursts`` replaces its previous one); returns the processors whose facts
+        changed (pass them to ``update`` to re-plan their components). The baseline
+        (``fuse=False``) reads no measurements."""
+        if not self.fuse:
+            return set()
+        changed = set()
+        for pid, cost in costs.items():
+            if self.costs.get(pid, CostClass.UNMEASURED) is not cost:
+                changed.add(pid)
+                if cost is CostClass.UNMEASURED:
+                    del self.costs[pid]
+                else:
+                    self.costs[pid] = cost
+        for pid, ports in (bursts or {}).items():
+            wanted = {port: n for port, n in ports.items() if n > 1}
+            if self.bursts.get(pid, {}) != wanted:
+                changed.add(pid)
+                if wanted:
+                    self.bursts[pid] = wanted
+                else:
+                    del self.bursts[pid]
+        return changed
 
     def update(self, graph: Graph, touched: Iterable[str]) -> GraphPlan:
         """The plan after an edit that touched ``touched`` (processors added, removed,
@@ -147,8 +211,12 @@ class Optimizer:
                 del groups[head]
             self._total -= old.checksum
             self._threads -= old.thread_count
+        for pid in touched:
+            if pid not in graph:  # a removed processor's measurements go with it
+                self.costs.pop(pid, None)
+                self.bursts.pop(pid, None)
         for members in _split(graph, region):
-            topology = _topology(graph, members)
+            topology = _topology(graph, members, self.costs, self.bursts)
             p, c, g, checksum = self._plan_component(topology)
             processors.update(p)
             connections.update(c)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from ..graph import Connection, ProcessorNode
+from ._types import CostClass
 
 __all__ = ["Topology", "analyze"]
 
@@ -27,6 +29,16 @@ class Topology:
     """Output connections per processor."""
     order: tuple[str, ...]
     """Topological order, ties broken by processor id."""
+    costs: Mapping[str, CostClass] = field(default_factory=lambda: MappingProxyType({}))
+    """Measured cost classes (absent: UNMEASURED)."""
+    bursts: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: MappingProxyType({}))
+    """Measured bursts: processor id -> output port -> most frames written in one pass."""
+
+    def burst(self, pid: str, port: str) -> int:
+        return self.bursts.get(pid, {}).get(port, 1)
+
+    def cost(self, pid: str) -> CostClass:
+        return self.costs.get(pid, CostClass.UNMEASURED)
 
     def is_source(self, pid: str) -> bool:
         return not self.inputs[pid]
@@ -43,7 +55,12 @@ class Topology:
         return not (node.inputs and not self.inputs[pid])
 
 
-def analyze(nodes: Mapping[str, ProcessorNode], connections: Iterable[Connection]) -> Topology:
+def analyze(
+    nodes: Mapping[str, ProcessorNode],
+    connections: Iterable[Connection],
+    costs: Mapping[str, CostClass] | None = None,
+    bursts: Mapping[str, Mapping[str, int]] | None = None,
+) -> Topology:
     ins: dict[str, list[Connection]] = {pid: [] for pid in nodes}
     outs: dict[str, list[Connection]] = {pid: [] for pid in nodes}
     conns = {}
@@ -70,6 +87,8 @@ def analyze(nodes: Mapping[str, ProcessorNode], connections: Iterable[Connection
         inputs={pid: tuple(sorted(v, key=lambda c: c.id)) for pid, v in ins.items()},
         outputs={pid: tuple(sorted(v, key=lambda c: c.id)) for pid, v in outs.items()},
         order=tuple(order),
+        costs=MappingProxyType({pid: c for pid, c in costs.items() if pid in nodes} if costs else {}),
+        bursts=MappingProxyType({pid: b for pid, b in bursts.items() if pid in nodes} if bursts else {}),
     )
 
 

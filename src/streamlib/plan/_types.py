@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 __all__ = [
+    "CostClass",
     "ConnectionPlan",
     "ComponentPlan",
     "ConnectionType",
@@ -28,6 +29,18 @@ class ThreadingStrategy(enum.Enum):
     """Heads its own thread group."""
     FUSED = "fused"
     """Runs inline on the thread of the group it is fused into: no queue, no hop."""
+
+
+class CostClass(enum.Enum):
+    """What the runtime measured of a processor's ``process()`` cost, relative to
+    the period of the frames it takes (see ``streamlib.plan.classify_cost``)."""
+
+    UNMEASURED = "unmeasured"
+    """No measurement yet (a graph as built, a non-live component): declared rules only."""
+    CHEAP = "cheap"
+    """A small fraction of its input's period: fused like a lightweight processor."""
+    SLOW = "slow"
+    """A large share of its input's period, or blocking: never fused."""
 
 
 class ThreadPriority(enum.Enum):
@@ -71,6 +84,8 @@ class ProcessorPlan(NamedTuple):
     """False while the service-mode rule holds the processor back."""
     live: bool
     """True when the processor's component is live."""
+    cost: CostClass = CostClass.UNMEASURED
+    """The measured cost class the plan was made with (UNMEASURED: declared rules)."""
 
     @property
     def head(self) -> str:
@@ -206,5 +221,5 @@ class GraphPlan:
 
 EMPTY_PLAN = GraphPlan({}, {}, {}, checksum=0, thread_count=0)
 
-for _cls in (ThreadingStrategy, ThreadPriority, ConnectionType, GraphPlan):
+for _cls in (ThreadingStrategy, ThreadPriority, ConnectionType, CostClass, GraphPlan):
     _cls.__module__ = "streamlib"

@@ -15,8 +15,9 @@ from .._errors import ProcessorError, ProcessorNotFoundError, RuntimeStateError
 from ..engine import Engine, is_engine_thread
 from ..graph import Graph, InputPortRef, OutputPortRef, Processor, ProcessorConfig, ProcessorHandle
 from ..graph._build import build_processor, make_config
-from ..plan import GraphPlan, Optimizer, diff
+from ..plan import CostClass, GraphPlan, Optimizer, classify_cost, diff
 from ..plan._format import describe_changes
+from ._costs import CostMonitor, CostSource, MeasuredCosts
 
 __all__ = ["StreamRuntime"]
 
@@ -78,6 +79,8 @@ class StreamRuntime:
             notify=self._wake_waiters,
             component_of=self._optimizer.component_of,
         )
+        self._costs: CostSource = MeasuredCosts(self._engine, self._clock)
+        self._monitor = CostMonitor(self._check_costs) if optimize else None
 
     # --- graph edits -----------------------------------------------------------------
 
@@ -194,6 +197,55 @@ class StreamRuntime:
         if not changes.empty and log.isEnabledFor(logging.INFO):
             log.info("%s", describe_changes(changes))
         self._plan = new
+        self._poke_monitor()
+
+    # --- measured costs (issue #9) ---------------------------------------------------------
+
+    def _poke_monitor(self) -> None:
+        if self._monitor is not None and any(g.live and g.scheduled for g in self._plan.groups.values()):
+            self._monitor.poke()
+
+    def _check_costs(self) -> bool:
+        """Classify fresh measurements and re-plan the components whose processors
+        changed class. Returns whether any live component runs (the monitor sleeps
+        otherwise)."""
+        with self._edit_lock:
+            if self._state is not _State.RUNNING or not self._optimizer.fuse:
+                return False  # the baseline (optimize=False) reads no measurements
+            optimizer = self._optimizer
+            changed: dict[str, CostClass] = {}
+            reasons = []
+            for pid, sample in self._costs.sample().items():
+                plan = self._plan.processors.get(pid)
+                if plan is None or not plan.live:
+                    continue
+                current = optimizer.costs.get(pid, CostClass.UNMEASURED)
+                cost = classify_cost(sample, current)
+                if cost is not current:
+                    changed[pid] = cost
+                    reasons.append(f"{plan.processor_type} ({pid}) {cost.value}: {sample.describe()}")
+            bursts = {
+                pid: ports
+                for pid, ports in self._costs.bursts().items()
+                if pid in self._plan.processors and optimizer.bursts.get(pid) != ports
+            }
+            for pid, ports in bursts.items():
+                plan = self._plan.processors[pid]
+                reasons.append(
+                    f"{plan.processor_type} ({pid}) writes up to "
+                    + ", ".join(f"{n} frames per pass to {port}" for port, n in sorted(ports.items()))
+                )
+            if changed or bursts:
+                previous = {pid: optimizer.costs.get(pid, CostClass.UNMEASURED) for pid in changed}
+                previous_bursts = {pid: dict(optimizer.bursts.get(pid, {})) for pid in bursts}
+                log.info("measured costs changed: %s", "; ".join(reasons))
+                touched = optimizer.observe(changed, bursts)
+
+                def undo() -> None:
+                    optimizer.observe(previous, previous_bursts)
+
+                self._commit(touched, undo)
+            return any(g.live and g.scheduled for g in self._plan.groups.values())
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -226,6 +278,9 @@ class StreamRuntime:
                 raise
             self._state = _State.RUNNING
             log.info("%s", self._plan)
+            if self._monitor is not None:
+                self._monitor.start()
+                self._poke_monitor()
 
     def run(self, timeout: float | None = None) -> bool:
         """Block until every source has ended and every frame it produced reached its
@@ -281,6 +336,8 @@ class StreamRuntime:
                 return
             was_running = self._state is _State.RUNNING
             self._state = _State.STOPPED
+        if was_running and self._monitor is not None:
+            self._monitor.stop()
         if was_running:
             for error in self._engine.stop(timeout):
                 self._record_error(error)

@@ -19,7 +19,10 @@ Example:
 """
 
 from ._clock import FakeClock
+from ._costs import FakeCosts, check_costs, use_costs
 from ._processors import (
+    BusyWork,
+    BusyWorkConfig,
     CollectingSink,
     CollectingSinkConfig,
     FaultInjector,
@@ -36,6 +39,11 @@ from ._processors import (
 )
 
 __all__ = [
+    "BusyWork",
+    "BusyWorkConfig",
+    "FakeCosts",
+    "check_costs",
+    "use_costs",
     "CollectingSink",
     "CollectingSinkConfig",
     "FakeClock",

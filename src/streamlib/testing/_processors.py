@@ -4,6 +4,7 @@ them, pass-through and numpy processors, and a processor that fails on purpose."
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -272,6 +273,38 @@ class Scale(Processor):
         frame = self.audio_in.read()
         if frame is not None:
             self.audio_out.write(frame.with_samples(frame.samples * self.config.factor))
+
+
+@dataclass(frozen=True)
+class BusyWorkConfig(ProcessorConfig):
+    """Args:
+    busy_us: CPU time each frame costs (a busy loop on the thread CPU clock).
+    frame_kind: port frame type.
+    """
+
+    busy_us: float = 0.0
+    frame_kind: FrameKind = "audio"
+
+    def validate(self) -> None:
+        if not self.busy_us >= 0:
+            raise self.invalid("busy_us", "must be >= 0")
+
+
+class BusyWork(PassThrough):
+    """A pass-through that burns ``busy_us`` of CPU per frame and is declared
+    lightweight anyway: the measured cost rules must find it out."""
+
+    Config = BusyWorkConfig  # type: ignore[assignment]
+    config: BusyWorkConfig  # type: ignore[assignment]
+
+    def process(self) -> None:
+        frame = self._in.read()
+        if frame is None:
+            return
+        until = time.thread_time_ns() + round(self.config.busy_us * 1e3)
+        while time.thread_time_ns() < until:
+            pass
+        self._out.write(frame)
 
 
 # --- faults -----------------------------------------------------------------------------
