@@ -68,6 +68,7 @@ def measure_live(variant: Variant, n: int, seconds: float, warmup: float) -> dic
     variant.start(n, live=True, record=record)
     try:
         time.sleep(warmup)
+        variant.settle(timeout=20.0)
         record.clear()
         late0 = variant.late_ticks()
         cpu0, t0 = cpu_s(), time.monotonic()
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default="docs/benchmarks", help="directory for peers.json and the plots")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window of a latency run")
-    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--counts", default="1,20,80", help="pipelines for the latency runs")
     parser.add_argument("--density-seconds", type=float, default=20.0)
     parser.add_argument("--density-start", type=int, default=20)

@@ -131,6 +131,10 @@ class Variant:
     def late_ticks(self) -> int:
         return 0
 
+    def settle(self, timeout: float) -> None:
+        """After the warm-up: wait (up to ``timeout`` s) until the variant's own
+        adjustments are done, so the measured window sees the steady state."""
+
 
 # --- streamlib -------------------------------------------------------------------------
 
@@ -139,8 +143,7 @@ class _LatencySink(Processor):
     """Records each frame's latencies (see Record); the pipeline's start is the first
     frame's timestamp (it holds output sample 0)."""
 
-    live = True
-    audio = Input(AudioFrame)
+    audio = Input(AudioFrame)  # not live: no device drives it (the source sets the pace)
     record: Record
 
     def setup(self) -> None:
@@ -162,6 +165,7 @@ class StreamlibVariant(Variant):
         self.name = "streamlib" if optimize else "streamlib optimize=False"
         self.rt: StreamRuntime | None = None
         self.sources: list[str] = []
+        self.pipelines = 0
 
     def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
         rt = StreamRuntime(optimize=self.optimize)
@@ -195,7 +199,19 @@ class StreamlibVariant(Variant):
             self.sources.append(chord.id)
             if live and k < n - 1:
                 time.sleep(PERIOD_NS / 1e9 / n)
-        self.threads_per_pipeline = f"{rt.plan.thread_count / max(n, 1):g}"
+        self.pipelines = n
+
+    def settle(self, timeout: float) -> None:
+        """The measured cost rules re-plan each pipeline once its costs are known (about
+        a second or two in): wait until the plan has not changed for two checks."""
+        assert self.rt is not None
+        deadline = time.monotonic() + timeout
+        last, stable = self.rt.plan, 0
+        while stable < 2 and time.monotonic() < deadline:
+            time.sleep(1.0)
+            plan = self.rt.plan
+            stable = stable + 1 if plan is last else 0
+            last = plan
 
     def late_ticks(self) -> int:
         assert self.rt is not None
@@ -208,6 +224,7 @@ class StreamlibVariant(Variant):
 
     def stop(self) -> None:
         if self.rt is not None:
+            self.threads_per_pipeline = f"{self.rt.plan.thread_count / max(self.pipelines, 1):g}"
             self.rt.stop()
             errors = self.rt.errors
             self.rt = None
