@@ -214,9 +214,11 @@ class StreamlibVariant(Variant):
             last = plan
 
     def late_ticks(self) -> int:
+        # the engine's counters directly: a full rt.stats() of hundreds of pipelines holds
+        # the interpreter for tens of ms, which would itself make sources late
         assert self.rt is not None
-        processors = self.rt.stats()["processors"]
-        return sum(int(processors[s].get("ticks_late", 0)) for s in self.sources)
+        late = self.rt._engine.late_ticks()
+        return sum(late.get(s, 0) for s in self.sources)
 
     def wait(self, timeout: float) -> bool:
         assert self.rt is not None

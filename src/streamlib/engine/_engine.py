@@ -22,7 +22,7 @@ from .._clock import Clock
 from .._errors import ProcessorError
 from ..graph import Connection, Graph, Processor, ProcessorNode
 from ..plan import ConnectionPlan, GraphPlan, OverflowPolicy, PlanDiff, ThreadPriority
-from ._group import ThreadGroup
+from ._group import GroupKind, ThreadGroup
 from ._latency import LatencyRecorder
 from ._ports import bind_input, bind_outputs
 from ._priority import PriorityPolicy
@@ -93,32 +93,27 @@ class Engine:
     def running(self) -> bool:
         return self.plan is not None
 
-    def live_windows(self) -> list[tuple[str, int, int, list[int], list[int]]]:
-        """For every processor in a running live thread group: (id, frames read,
-        timed calls, wall window, CPU window), the raw material of the measured cost
-        rules (see ``streamlib.plan.classify_cost``)."""
+    def live_slots(self) -> list[ProcessorSlot]:
+        """Every processor in a running live thread group (a snapshot of the list; the
+        measured cost rules read their counters and windows, see
+        ``streamlib.plan.classify_cost``)."""
         with self._lock:
             return [
-                (slot.processor_id, slot.frames_in, slot.timed_calls, *slot.window())
+                slot
                 for group in self.groups.values()
                 if group.live and group.head.processor_id in self.runners
                 for slot in group.members
                 if not slot.ended
             ]
 
-    def live_bursts(self) -> dict[str, dict[str, int]]:
-        """For processors in running live groups: the most frames each output port
-        that feeds a queue wrote in one pass (ports that wrote more than one)."""
+    def late_ticks(self) -> dict[str, int]:
+        """Late ticks so far of every running clock-driven source (by id)."""
         with self._lock:
-            bursts: dict[str, dict[str, int]] = {}
-            for group in self.groups.values():
-                if not group.live or group.head.processor_id not in self.runners:
-                    continue
-                for slot in group.members:
-                    for name, port in slot.outputs.items():
-                        if port.burst > 1:
-                            bursts.setdefault(slot.processor_id, {})[name] = port.burst
-            return bursts
+            return {
+                head: group.ticks_late
+                for head, group in self.groups.items()
+                if group.kind == GroupKind.CLOCK and head in self.runners
+            }
 
     # --- processors ------------------------------------------------------------------
 

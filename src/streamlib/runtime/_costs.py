@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -26,10 +27,19 @@ __all__ = ["CHECK_INTERVAL_S", "CostMonitor", "CostSource", "MeasuredCosts"]
 log = logging.getLogger("streamlib")
 
 CHECK_INTERVAL_S = 1.0
-"""How often the monitor looks at the measurements while a live component runs."""
+"""How often the monitor looks at the measurements while a live component runs and
+the plan is settling (after an edit or a measured change)."""
+MAX_CHECK_INTERVAL_S = 8.0
+"""While nothing changes, the interval doubles up to this (each look costs the
+interpreter ~10 us per processor, so hundreds of pipelines are not looked at every
+second when their classes are settled)."""
 
 
 class CostSource(Protocol):
+    contended: bool
+    """True when the last sample saw the runtime contended (clock-driven sources of
+    more than one component fell behind): wall times are not to be trusted."""
+
     def sample(self) -> dict[str, CostSample]:
         """A sample per processor that has a fresh window of measurements."""
         ...
@@ -40,9 +50,10 @@ class CostSource(Protocol):
         ...
 
 
-def _p99(values: list[int]) -> int:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+_CHUNK = 8
+"""Processors looked at between two voluntary hand-overs of the interpreter lock: a
+check over hundreds of processors must not hold it for milliseconds, which would make
+every real-time thread wait (the switch interval is 5 ms)."""
 
 
 class MeasuredCosts:
@@ -57,53 +68,78 @@ class MeasuredCosts:
         self._clock = clock
         self._since: dict[str, tuple[int, int, int]] = {}
         """processor id -> (frames read, timed calls, clock ns) at its last sample."""
+        self._late: dict[str, int] = {}
+        """clock-driven source -> its late ticks at the last sample."""
+        self._bursts: dict[str, dict[str, int]] = {}
+        self.contended = False
 
     def sample(self) -> dict[str, CostSample]:
         now = self._clock.now_ns()
+        late = self._engine.late_ticks()
+        behind = sum(1 for pid, n in late.items() if n > self._late.get(pid, n))
+        self._late = late
+        self.contended = behind > 1
         samples: dict[str, CostSample] = {}
+        bursts: dict[str, dict[str, int]] = {}
+        since_of = self._since
         seen = set()
-        for pid, frames, timed, wall, cpu in self._engine.live_windows():
+        for i, slot in enumerate(self._engine.live_slots()):
+            if i and not i % _CHUNK:
+                time.sleep(0)  # hand the interpreter to waiting real-time threads now
+            pid = slot.processor_id
             seen.add(pid)
-            since = self._since.get(pid)
+            for name, port in slot.outputs.items():
+                if port.burst > 1:
+                    bursts.setdefault(pid, {})[name] = port.burst
+            timed = slot.timed_calls
+            since = since_of.get(pid)
             if since is None:
-                self._since[pid] = (frames, timed, now)
+                since_of[pid] = (slot.frames_in, timed, now)
                 continue
             fresh = timed - since[1]
             if fresh < MIN_SAMPLES:
                 continue
-            self._since[pid] = (frames, timed, now)
+            frames = slot.frames_in
+            since_of[pid] = (frames, timed, now)
+            wall, cpu = slot.window()
             recent = min(fresh, len(wall))
-            wall, cpu = wall[-recent:], [c for c in cpu[-recent:] if c >= 0]
+            wall = sorted(wall[-recent:])
+            cpu = sorted(c for c in cpu[-recent:] if c >= 0)
             if not cpu:
                 continue
             arrived = frames - since[0]
             samples[pid] = CostSample(
                 processor_id=pid,
                 timed_calls=recent,
-                cpu_p99_ns=_p99(cpu),
+                cpu_p99_ns=cpu[min(len(cpu) - 1, round(0.99 * (len(cpu) - 1)))],
                 cpu_mean_ns=sum(cpu) / len(cpu),
-                wall_p99_ns=_p99(wall),
-                wall_max_ns=max(wall),
+                wall_p50_ns=wall[len(wall) // 2],
+                wall_p99_ns=wall[min(len(wall) - 1, round(0.99 * (len(wall) - 1)))],
+                wall_max_ns=wall[-1],
                 period_ns=(now - since[2]) / arrived if arrived > 0 else None,
             )
-        for pid in set(self._since) - seen:
-            del self._since[pid]
+        for pid in set(since_of) - seen:
+            del since_of[pid]
+        self._bursts = bursts
         return samples
 
     def bursts(self) -> dict[str, dict[str, int]]:
-        return self._engine.live_bursts()
+        """As seen by the last ``sample()``."""
+        return self._bursts
 
 
 class CostMonitor:
-    """A thread (``streamlib-costs``) that calls ``check()`` every
-    ``CHECK_INTERVAL_S`` while a live component runs, and sleeps without a timeout
-    while none does (an idle runtime uses no CPU). ``check`` returns whether
-    anything live is running."""
+    """A thread (``streamlib-costs``) that calls ``check()`` while a live component
+    runs: every ``CHECK_INTERVAL_S`` after an edit or a change, then less and less
+    often (up to ``MAX_CHECK_INTERVAL_S``) while nothing changes; it sleeps without a
+    timeout while nothing live runs (an idle runtime uses no CPU). ``check`` returns
+    (anything live running, anything changed)."""
 
-    def __init__(self, check: Callable[[], bool]) -> None:
+    def __init__(self, check: Callable[[], tuple[bool, bool]]) -> None:
         self._check = check
         self._cond = threading.Condition()
         self._wanted = False
+        self._interval = CHECK_INTERVAL_S
         self._stopping = False
         self.manual = False
         """Set by ``streamlib.testing.use_costs``: the test calls the checks."""
@@ -114,8 +150,9 @@ class CostMonitor:
         self._thread.start()
 
     def poke(self) -> None:
-        """Something may have become live: start checking."""
+        """The plan changed (something may have become live): check soon."""
         with self._cond:
+            self._interval = CHECK_INTERVAL_S
             if not self._wanted:
                 self._wanted = True
                 self._cond.notify()
@@ -133,16 +170,19 @@ class CostMonitor:
                 while not self._wanted and not self._stopping:
                     self._cond.wait()
                 if not self._stopping:
-                    self._cond.wait(CHECK_INTERVAL_S)
+                    self._cond.wait(self._interval)
                 if self._stopping:
                     return
             if self.manual:
                 continue
             try:
-                live = self._check()
+                live, changed = self._check()
             except Exception:  # a measurement must never take the runtime down
                 log.exception("measured-cost check failed")
-                live = True
-            if not live:
-                with self._cond:
+                live, changed = True, False
+            with self._cond:
+                if not live:
                     self._wanted = False
+                # a change re-plans, and the re-plan pokes (back to the short interval)
+                if not changed:
+                    self._interval = min(self._interval * 2, MAX_CHECK_INTERVAL_S)

@@ -205,22 +205,24 @@ class StreamRuntime:
         if self._monitor is not None and any(g.live and g.scheduled for g in self._plan.groups.values()):
             self._monitor.poke()
 
-    def _check_costs(self) -> bool:
+    def _check_costs(self) -> tuple[bool, bool]:
         """Classify fresh measurements and re-plan the components whose processors
         changed class. Returns whether any live component runs (the monitor sleeps
-        otherwise)."""
+        otherwise) and whether anything changed."""
         with self._edit_lock:
             if self._state is not _State.RUNNING or not self._optimizer.fuse:
-                return False  # the baseline (optimize=False) reads no measurements
+                return False, False  # the baseline (optimize=False) reads no measurements
             optimizer = self._optimizer
             changed: dict[str, CostClass] = {}
             reasons = []
-            for pid, sample in self._costs.sample().items():
+            samples = self._costs.sample()
+            trusted = not self._costs.contended
+            for pid, sample in samples.items():
                 plan = self._plan.processors.get(pid)
                 if plan is None or not plan.live:
                     continue
                 current = optimizer.costs.get(pid, CostClass.UNMEASURED)
-                cost = classify_cost(sample, current)
+                cost = classify_cost(sample, current, wall_trusted=trusted)
                 if cost is not current:
                     changed[pid] = cost
                     reasons.append(f"{plan.processor_type} ({pid}) {cost.value}: {sample.describe()}")
@@ -238,14 +240,20 @@ class StreamRuntime:
             if changed or bursts:
                 previous = {pid: optimizer.costs.get(pid, CostClass.UNMEASURED) for pid in changed}
                 previous_bursts = {pid: dict(optimizer.bursts.get(pid, {})) for pid in bursts}
-                log.info("measured costs changed: %s", "; ".join(reasons))
+                contention = (
+                    ""
+                    if trusted
+                    else " (contended: sources of several components fell behind, wall time not used)"
+                )
+                log.info("measured costs changed%s: %s", contention, "; ".join(reasons))
                 touched = optimizer.observe(changed, bursts)
 
                 def undo() -> None:
                     optimizer.observe(previous, previous_bursts)
 
                 self._commit(touched, undo)
-            return any(g.live and g.scheduled for g in self._plan.groups.values())
+            live = any(g.live and g.scheduled for g in self._plan.groups.values())
+            return live, bool(changed or bursts)
 
     # --- lifecycle -------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ class FakeCosts:
     """
 
     def __init__(self) -> None:
+        self.contended = False
+        """Report the runtime as contended (wall times not trusted)."""
         self._samples: dict[str, CostSample] = {}
         self._bursts: dict[str, dict[str, int]] = {}
 
@@ -37,8 +39,9 @@ class FakeCosts:
         wall_us: float | None = None,
         calls: int = 64,
     ) -> None:
-        """From now on, ``processor`` measures ``cpu_us`` per call at p99 (wall time:
-        ``wall_us``, default the same) with frames arriving every ``period_ms``."""
+        """From now on, ``processor`` measures ``cpu_us`` per call at p99 (wall time,
+        median and p99: ``wall_us``, default the same) with frames arriving every
+        ``period_ms``."""
         pid = processor.id if isinstance(processor, ProcessorHandle) else processor
         wall = cpu_us if wall_us is None else wall_us
         self._samples[pid] = CostSample(
@@ -46,6 +49,7 @@ class FakeCosts:
             timed_calls=calls,
             cpu_p99_ns=round(cpu_us * 1e3),
             cpu_mean_ns=cpu_us * 1e3,
+            wall_p50_ns=round(wall * 1e3),
             wall_p99_ns=round(wall * 1e3),
             wall_max_ns=round(wall * 1e3),
             period_ns=None if period_ms is None else period_ms * 1e6,
