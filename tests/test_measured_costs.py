@@ -139,7 +139,8 @@ def test_a_slow_processor_never_fuses_whatever_it_declares() -> None:
 def test_sources_fan_outs_and_the_baseline_ignore_cheapness() -> None:
     rt, graph, ids = seed_chain(sink_live=False)
     everything_cheap = dict.fromkeys(ids, CHEAP)
-    assert optimize(graph, everything_cheap).processors[ids[0]].threading is ThreadingStrategy.DEDICATED
+    source = optimize(graph, everything_cheap).processors[ids[0]]
+    assert source.fused_into is None  # a head, never fused (pooled: see test_pool.py)
     baseline = optimize(graph, everything_cheap, fuse=False)
     assert baseline.thread_count == 6 and baseline == optimize(graph, fuse=False)
     # a second consumer of the second processor: a fan-out stays dedicated even when cheap
@@ -233,7 +234,7 @@ def test_a_processor_declared_lightweight_but_measured_slow_is_moved_out() -> No
         collected = instance(rt, sink)
         assert collected.wait_for(5)
         assert check_costs(rt) == {}  # the first look starts the window
-        assert collected.wait_for(5 + 40)  # >= 16 timed calls (one pass in two is timed)
+        assert collected.wait_for(5 + 8 * 20)  # >= 16 timed calls (one pass in 8 is timed)
         classes = check_costs(rt)
         assert classes[busy.id] is SLOW
         assert classes[light.id] is CHEAP

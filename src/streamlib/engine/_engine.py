@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from typing import Any
 
 from .._clock import Clock
 from .._errors import ProcessorError
 from ..graph import Connection, Graph, Processor, ProcessorNode
-from ..plan import ConnectionPlan, GraphPlan, OverflowPolicy, PlanDiff, ThreadPriority
+from ..plan import POOL_WORKERS, ConnectionPlan, GraphPlan, OverflowPolicy, PlanDiff, ThreadPriority
 from ._group import GroupKind, ThreadGroup
 from ._latency import LatencyRecorder
+from ._pool import PooledRunner, WorkerPool
 from ._ports import bind_input, bind_outputs
 from ._priority import PriorityPolicy
 from ._replan import Replanner
@@ -88,10 +91,35 @@ class Engine:
         self.priorities = PriorityPolicy()
         self._stopped = False
         self._removed_drops: dict[str, int] = {}
+        self.pool: WorkerPool | None = None
+        """The shared workers of pooled groups (made when the first one is)."""
+        self._phases: dict[Fraction, tuple[int, int]] = {}
+        """Tick phases per period: (epoch, sources started so far)."""
 
     @property
     def running(self) -> bool:
         return self.plan is not None
+
+    def tick_origin(self, period: Fraction, now: int) -> int:
+        """Where a clock-driven source's ticks start (its tick 0): at most one period
+        before ``now``, so its first tick comes within one period. Sources with equal
+        periods get phases spread across the period (0, 1/2, 1/4, 3/4, 1/8, ... of it
+        after the first one's: the van der Corput sequence, so any number of them
+        stays evenly spread), so hundreds of them do not all wake at the same instant.
+        A clock-driven source is paced by the runtime's clock, not by a device, so its
+        phase is the runtime's to choose."""
+        with self._lock:
+            epoch, k = self._phases.get(period, (now, 0))
+            self._phases[period] = (epoch, k + 1)
+        phase = Fraction(0)
+        step = Fraction(1, 2)
+        while k:  # van der Corput: mirror k's bits around the binary point
+            if k & 1:
+                phase += step
+            k >>= 1
+            step /= 2
+        base = epoch + phase * period
+        return math.floor(base + ((now - base) // period) * period)
 
     def live_slots(self) -> list[ProcessorSlot]:
         """Every processor in a running live thread group (a snapshot of the list; the
@@ -164,7 +192,7 @@ class Engine:
             for head, gplan in plan.groups.items():
                 self.groups[head] = self._build_group(head, plan)
                 if gplan.scheduled:
-                    self.runners[head] = DedicatedRunner(self.groups[head], self, self.clock)
+                    self.runners[head] = self.new_runner(self.groups[head], gplan.pooled)
             self._set_wakes(plan.connections, plan)
             runners = list(self.runners.values())
         for runner in runners:
@@ -191,6 +219,8 @@ class Engine:
                 runner.stop(shutdown=True)
             for runner in runners:
                 runner.thread.join()
+            if self.pool is not None:
+                self.pool.stop(None)
             for slot in self.slots.values():
                 if slot.set_up:  # set up on the caller's thread: shut down here
                     self._shutdown(slot)
@@ -217,6 +247,29 @@ class Engine:
                 raise _failure(slot, "setup", exc)  # noqa: B904 - the cause is set inside
             slot.set_up = True
             slot.state = SlotState.READY
+
+    def new_runner(self, group: ThreadGroup, pooled: bool) -> DedicatedRunner:
+        """A runner for ``group``: a thread of its own, or a seat on the shared pool."""
+        if not pooled:
+            return DedicatedRunner(group, self, self.clock)
+        if self.pool is None:
+            self.pool = WorkerPool(self.clock, POOL_WORKERS, self._pool_worker_started)
+        return PooledRunner(group, self, self.clock, self.pool)
+
+    def _pool_worker_started(self, worker: threading.Thread) -> None:
+        """On each pool worker as it starts: it runs live sources, so it gets their
+        real-time priority (or what the kernel grants instead)."""
+        native_id = threading.get_native_id()
+        applied, _ = self.priorities.apply(native_id, ThreadPriority.REAL_TIME)
+        assert self.pool is not None
+        self.pool.applied[native_id] = applied
+
+    def retire_idle_pool(self, timeout: float = 5.0) -> None:
+        """Stop the pool's workers when no group is pooled any more (a re-plan moved
+        the last one out): they are threads the plan no longer counts."""
+        pool = self.pool
+        if pool is not None and pool.running and not pool.runners():
+            pool.stop(timeout)
 
     def _reset(self) -> None:
         for slot in self.slots.values():
@@ -301,6 +354,8 @@ class Engine:
     # --- runner host -----------------------------------------------------------------
 
     def apply_priority(self, runner: DedicatedRunner) -> None:
+        if isinstance(runner, PooledRunner):  # the pool's workers have theirs
+            return
         assert runner.native_id is not None
         applied, newly_refused = self.priorities.apply(runner.native_id, runner.priority)
         runner.applied = applied
@@ -420,6 +475,8 @@ class Engine:
         stuck: list[ProcessorError] = []
         for runner in runners:
             runner.thread.join(max(0.0, deadline - time.monotonic()))
+        if self.pool is not None:
+            self.pool.stop(max(0.0, deadline - time.monotonic()))
         for runner in runners:
             if runner.thread.is_alive():
                 group = runner.group

@@ -22,6 +22,7 @@ ring endpoints synchronize themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from time import perf_counter_ns, thread_time_ns
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,11 @@ def _period_of(slot: ProcessorSlot) -> Fraction:
 TIMING_SAMPLE = 8
 """One pass in this many times every ``process()`` call it makes (a power of two):
 timing every call would cost more than a fused hop."""
-LIVE_TIMING_SAMPLE = 2
-"""In a live component, one pass in this many is timed, in wall and thread CPU time:
-the measured cost rules need a fresh window of calls every second or so, and a live
-pass is paced by its period (the ~1 us of timing is nothing next to it)."""
+LIVE_TIMING_SAMPLE = 8
+"""In a live component, one pass in this many is timed, in wall and thread CPU time
+(reading a thread's CPU clock is a system call, ~0.4 us, so timing every pass of
+hundreds of pooled pipelines would cost a tenth of the interpreter's time): the
+measured cost rules get a fresh window of 16 calls within 2-3 s."""
 _BUDGET = 32
 """Head calls per pass of an input-driven or looping group before the runner looks
 at its mailbox again (bounds how long a pause or stop waits)."""
@@ -208,15 +210,19 @@ class ThreadGroup:
             (slot, slot.in_endpoints[0]._items, slot.process) for slot in self.fused if not slot.ended
         )
 
-    def activate(self) -> None:
+    def activate(self, origin: Callable[[Fraction, int], int] | None = None) -> None:
         """Called by the runner when the group starts running, after ``setup()`` (a
         source may learn its period there, e.g. a file's sample rate). The first tick
-        is one period from now, so a source emits one buffer per elapsed period."""
+        is one period after the tick origin, so a source emits one buffer per elapsed
+        period. ``origin(period, now)`` picks the origin (at most one period before
+        now: the runtime spreads the phases of sources with equal periods); default:
+        now."""
         if self.kind == GroupKind.CLOCK:
             period = _period_of(self.head)
             self._tick_num, self._tick_den = period.numerator, period.denominator
             self.period_ns = int(period)
-            self._tick_start = self.clock.now_ns()
+            now = self.clock.now_ns()
+            self._tick_start = now if origin is None else origin(period, now)
             self.ticks = 0
             self.deadline_ns = self._deadline(1)
         for slot in self.members:

@@ -17,6 +17,7 @@ from .._errors import RuntimeStateError
 from ..graph import Connection, Graph
 from ..plan import ConnectionPlan, GraphPlan, OverflowPolicy, PlanDiff
 from ._group import ThreadGroup
+from ._pool import PooledRunner
 from ._ports import bind_input, bind_outputs
 from ._ring import RingBuffer
 from ._runner import DedicatedRunner
@@ -233,26 +234,37 @@ class Replanner:
         paused ones on their (possibly new) group."""
         paused_by_head = {r.group.head_id: r for r in paused}
         starting: list[DedicatedRunner] = []
+        moved: set[str] = set()
+        """Heads of groups that ran before and get a new runner (they moved into or
+        out of the pool): they continue their schedule, no new activation."""
+        retired: list[DedicatedRunner] = []
         with self.engine._lock:
             for head in {r.group.head_id for r in paused} | set(groups):
                 runner = self.engine.runners.get(head)
                 gplan = new.groups.get(head)
-                if runner is not None and (gplan is None or not gplan.scheduled):
+                if runner is not None and (
+                    gplan is None or not gplan.scheduled or gplan.pooled != isinstance(runner, PooledRunner)
+                ):
                     del self.engine.runners[head]
                     paused_by_head.pop(head, None)
                     runner.stop(shutdown=False)  # its processors live on elsewhere (or were removed)
+                    retired.append(runner)
+                    if gplan is not None and gplan.scheduled:
+                        moved.add(head)
             for head, group in groups.items():
                 gplan = new.groups[head]
                 if not gplan.scheduled:
                     continue
                 runner = self.engine.runners.get(head)
                 if runner is None:
-                    runner = DedicatedRunner(group, self.engine, self.engine.clock)
+                    runner = self.engine.new_runner(group, gplan.pooled)
                     self.engine.runners[head] = runner
                     starting.append(runner)
                 else:
                     runner.adopt(group)
             self.engine._set_wakes(wakes, new)
+        for runner in retired:  # parked: they exit at once; none may run a pass any more
+            runner.thread.join(PAUSE_TIMEOUT_S)
         for head, runner in paused_by_head.items():
             if runner.thread.is_alive() and self.engine.runners.get(head) is runner:
                 old_gplan = old.groups.get(runner.group.head_id)
@@ -268,6 +280,9 @@ class Replanner:
             call.done.wait()
             if call.error is not None:
                 raise call.error
-        for started in [runner.start_group() for runner in starting]:
+        for started in [
+            runner.start_group(activate=runner.group.head_id not in moved) for runner in starting
+        ]:
             started.wait()
+        self.engine.retire_idle_pool()
         self.engine._notify()

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._clock import Clock
@@ -50,6 +51,7 @@ class RunnerHost(Protocol):
     def group_done(self, runner: DedicatedRunner) -> None: ...
     def end_component(self, processor_id: str) -> None: ...
     def hook_failed(self, slot: ProcessorSlot, hook: str, exc: BaseException) -> None: ...
+    def tick_origin(self, period: Fraction, now: int) -> int: ...
 
 
 class _Call:
@@ -84,10 +86,11 @@ class _Stop:
 
 
 class _Start:
-    __slots__ = ("started",)
+    __slots__ = ("started", "activate")
 
-    def __init__(self, started: threading.Event) -> None:
+    def __init__(self, started: threading.Event, activate: bool) -> None:
         self.started = started
+        self.activate = activate
 
 
 _HALT = object()
@@ -144,11 +147,12 @@ class DedicatedRunner:
         self._mailbox.put(command)
         return command
 
-    def start_group(self) -> threading.Event:
+    def start_group(self, *, activate: bool = True) -> threading.Event:
         """Let the group run; the returned event is set once it is active (its clock
-        deadlines count from then)."""
+        deadlines count from then). ``activate=False``: the group continues a schedule
+        it adopted (a re-plan moved it here from another runner)."""
         started = threading.Event()
-        self._mailbox.put(_Start(started))
+        self._mailbox.put(_Start(started, activate))
         return started
 
     def end_source(self) -> None:
@@ -255,7 +259,8 @@ class DedicatedRunner:
             return False
         if isinstance(item, _Start):
             try:
-                self.group.activate()
+                if item.activate:
+                    self.group.activate(self.host.tick_origin)
                 self._active = not self.group.ended
             except BaseException as exc:  # e.g. a source's period is invalid
                 self.host.group_failed(self, self.group.head, "start", exc)
@@ -285,7 +290,7 @@ class DedicatedRunner:
                 command = self._mailbox.get()
                 if isinstance(command, _Resume):
                     if command.activate:
-                        self.group.activate()
+                        self.group.activate(self.host.tick_origin)
                     self._active = not self.group.ended and not self._halted
                     return False
                 # (wake-ups while parked mean nothing: the group re-checks after resuming)

@@ -93,6 +93,20 @@ def snapshot(engine: Engine, plan: GraphPlan | None = None) -> dict[str, Any]:
             for r in engine.runners.values()
             if r.applied is not None and r.thread.is_alive()
         ]
+        pool = engine.pool
+        if pool is not None and pool.running:
+            pooled = [m.processor_id for r in pool.runners() for m in r.group.members]
+            threads += [
+                {
+                    "name": worker.name,
+                    "native_id": worker.native_id,
+                    "processors": pooled,
+                    "priority": "REAL_TIME",
+                    "applied": pool.applied.get(worker.native_id or -1),
+                }
+                for worker in pool.workers
+                if worker.native_id in pool.applied
+            ]
     return {"processors": processors, "connections": connections, "threads": threads}
 
 

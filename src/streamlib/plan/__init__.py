@@ -7,6 +7,7 @@ from ._diff import DiffScope, PlanDiff, diff
 from ._optimize import Optimizer, OptimizerStatistics, optimize
 from ._types import (
     EMPTY_PLAN,
+    POOL_WORKERS,
     ComponentPlan,
     ConnectionPlan,
     ConnectionType,
@@ -22,6 +23,7 @@ from ._types import (
 __all__ = [
     "CAPACITY",
     "EMPTY_PLAN",
+    "POOL_WORKERS",
     "ComponentPlan",
     "ConnectionPlan",
     "Optimizer",

@@ -11,6 +11,7 @@ from ._priority import role_priority
 from ._topology import Topology
 from ._types import (
     ConnectionPlan,
+    CostClass,
     OverflowPolicy,
     ProcessorPlan,
     ThreadGroupPlan,
@@ -18,7 +19,7 @@ from ._types import (
     ThreadPriority,
 )
 
-__all__ = ["analyze_component", "pass_order"]
+__all__ = ["analyze_component", "pass_order", "poolable"]
 
 ComponentParts = tuple[dict[str, ProcessorPlan], dict[int, ConnectionPlan], dict[str, ThreadGroupPlan]]
 
@@ -47,6 +48,19 @@ def pass_order(head: str, members: Iterable[str], topology: Topology) -> tuple[s
     return tuple(ordered)
 
 
+def poolable(topology: Topology, head: str, members: Iterable[str]) -> bool:
+    """A group the shared pool runs (issue #9): its head is a source paced by the
+    runtime's clock (not a device callback), and every member was measured cheap, so
+    one tick's work is small and never blocks. Measured only while running: a graph
+    as built is never pooled."""
+    node = topology.nodes[head]
+    return (
+        node.clock_driven
+        and not topology.inputs[head]
+        and all(topology.cost(pid) is CostClass.CHEAP for pid in members)
+    )
+
+
 def analyze_component(topology: Topology, *, fuse: bool) -> ComponentParts:
     """The plan of one connected component (the rules of API.md)."""
     live = any(node.live for node in topology.nodes.values())
@@ -64,18 +78,21 @@ def analyze_component(topology: Topology, *, fuse: bool) -> ComponentParts:
     groups: dict[str, ThreadGroupPlan] = {}
     for h, group in members.items():
         scheduled = topology.schedulable(h)
+        pooled = fuse and live and scheduled and poolable(topology, h, group)
         groups[h] = ThreadGroupPlan(
             head=h,
             members=pass_order(h, group, topology),
             priority=priority[h],
             scheduled=scheduled,
             live=live,
+            pooled=pooled,
         )
+        own = ThreadingStrategy.POOLED if pooled else ThreadingStrategy.DEDICATED
         for pid in group:
             processors[pid] = ProcessorPlan(
                 processor_id=pid,
                 processor_type=topology.nodes[pid].type_name,
-                threading=ThreadingStrategy.DEDICATED if pid == h else ThreadingStrategy.FUSED,
+                threading=own if pid == h else ThreadingStrategy.FUSED,
                 fused_into=None if pid == h else h,
                 priority=priority[pid],
                 scheduled=scheduled,

@@ -38,8 +38,8 @@ class CachedPlan:
     """Per position: threading, head position, priority, scheduled, live."""
     connections: dict[EdgeKey, tuple[bool, int | None, ConnectionType, OverflowPolicy, bool]]
     """Per canonical connection: fused, capacity, type, policy, batched."""
-    groups: tuple[tuple[int, frozenset[int], ThreadPriority, bool, bool], ...]
-    """Per group: head position, member positions, priority, scheduled, live."""
+    groups: tuple[tuple[int, frozenset[int], ThreadPriority, bool, bool, bool], ...]
+    """Per group: head position, member positions, priority, scheduled, live, pooled."""
 
     @classmethod
     def capture(cls, parts: ComponentParts, positions: list[str], form: CanonicalForm) -> CachedPlan:
@@ -62,7 +62,14 @@ class CachedPlan:
                 for c in connections.values()
             },
             groups=tuple(
-                (index[g.head], frozenset(index[m] for m in g.members), g.priority, g.scheduled, g.live)
+                (
+                    index[g.head],
+                    frozenset(index[m] for m in g.members),
+                    g.priority,
+                    g.scheduled,
+                    g.live,
+                    g.pooled,
+                )
                 for g in groups.values()
             ),
         )
@@ -98,7 +105,7 @@ class CachedPlan:
                 batched=batched,
             )
         groups: dict[str, ThreadGroupPlan] = {}
-        for head, members, priority, scheduled, live in self.groups:
+        for head, members, priority, scheduled, live, pooled in self.groups:
             h = positions[head]
             groups[h] = ThreadGroupPlan(
                 head=h,
@@ -106,6 +113,7 @@ class CachedPlan:
                 priority=priority,
                 scheduled=scheduled,
                 live=live,
+                pooled=pooled,
             )
         return processors, connections, groups
 

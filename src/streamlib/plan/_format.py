@@ -75,6 +75,8 @@ def _how(p: ProcessorPlan) -> str:
 
 def _measured(p: ProcessorPlan) -> str:
     """Why a measured rule made the difference (nothing for the declared rules)."""
+    if p.threading.value == "pooled":
+        return " [on the shared pool: clock-driven, every member of its group measured cheap]"
     if p.cost.value == "cheap" and p.fused_into:
         return " [measured cheap: a small fraction of its input period]"
     if p.cost.value == "slow":
@@ -85,7 +87,13 @@ def _measured(p: ProcessorPlan) -> str:
 def _why(was: ProcessorPlan, now: ProcessorPlan) -> str:
     reasons = []
     if was.threading is not now.threading:
-        if now.fused_into and now.cost.value == "cheap":
+        if now.threading.value == "pooled":
+            reasons.append(
+                "clock-driven and every member of its group measured cheap: the shared pool runs it"
+            )
+        elif was.threading.value == "pooled" and now.threading.value == "dedicated":
+            reasons.append("its group is no longer all measured cheap: a thread of its own")
+        elif now.fused_into and now.cost.value == "cheap":
             reasons.append("measured cheap: a small fraction of its input period")
         elif now.fused_into:
             reasons.append("one input and one output connection, declared lightweight")

@@ -21,7 +21,7 @@ from ._cache import CachedPlan, PlanCache
 from ._canonical import canonical_form, canonical_order, combine, component_checksum, label, with_cost
 from ._diff import DiffScope
 from ._topology import Topology, analyze, components
-from ._types import ConnectionPlan, CostClass, GraphPlan, ProcessorPlan, ThreadGroupPlan
+from ._types import POOL_WORKERS, ConnectionPlan, CostClass, GraphPlan, ProcessorPlan, ThreadGroupPlan
 
 __all__ = ["Optimizer", "OptimizerStatistics", "optimize"]
 
@@ -126,6 +126,9 @@ class _Component:
     groups: tuple[str, ...]
     checksum: int
     thread_count: int
+    """Scheduled groups with a thread of their own."""
+    pooled: int
+    """Scheduled groups run by the pool."""
 
 
 class Optimizer:
@@ -143,6 +146,7 @@ class Optimizer:
         self._next = 0
         self._total = 0
         self._threads = 0
+        self._pooled = 0
         self._processors: dict[str, ProcessorPlan] = {}
         self._connections: dict[int, ConnectionPlan] = {}
         self._groups: dict[str, ThreadGroupPlan] = {}
@@ -211,6 +215,7 @@ class Optimizer:
                 del groups[head]
             self._total -= old.checksum
             self._threads -= old.thread_count
+            self._pooled -= old.pooled
         for pid in touched:
             if pid not in graph:  # a removed processor's measurements go with it
                 self.costs.pop(pid, None)
@@ -224,21 +229,25 @@ class Optimizer:
             scope_p.update(p)
             scope_c.update(c)
             scope_g.update(g)
-            threads = sum(1 for group in g.values() if group.scheduled)
+            threads = sum(1 for group in g.values() if group.scheduled and not group.pooled)
+            pooled = sum(1 for group in g.values() if group.scheduled and group.pooled)
             key = self._next
             self._next += 1
-            self._components[key] = _Component(frozenset(members), tuple(c), tuple(g), checksum, threads)
+            self._components[key] = _Component(
+                frozenset(members), tuple(c), tuple(g), checksum, threads, pooled
+            )
             for pid in members:
                 self._component_of[pid] = key
             self._total += checksum
             self._threads += threads
+            self._pooled += pooled
         self._processors, self._connections, self._groups = processors, connections, groups
         self.plan = GraphPlan(
             processors,
             connections,
             groups,
             checksum=combine(self._total, len(self._components), optimized=self.fuse),
-            thread_count=self._threads,
+            thread_count=self._threads + (POOL_WORKERS if self._pooled else 0),
             optimized=self.fuse,
             _owned=True,
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 __all__ = [
+    "POOL_WORKERS",
     "CostClass",
     "ConnectionPlan",
     "ComponentPlan",
@@ -29,6 +31,9 @@ class ThreadingStrategy(enum.Enum):
     """Heads its own thread group."""
     FUSED = "fused"
     """Runs inline on the thread of the group it is fused into: no queue, no hop."""
+    POOLED = "pooled"
+    """Heads a group run by the runtime's shared pool of workers, earliest deadline
+    first: a clock-driven group whose every member was measured cheap."""
 
 
 class CostClass(enum.Enum):
@@ -120,6 +125,8 @@ class ThreadGroupPlan(NamedTuple):
     priority: ThreadPriority
     scheduled: bool
     live: bool
+    pooled: bool = False
+    """Run by the shared worker pool instead of a thread of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +142,24 @@ class ComponentPlan:
 
     @property
     def thread_count(self) -> int:
-        return sum(1 for g in self.groups.values() if g.scheduled)
+        return count_threads(self.groups.values())
+
+
+POOL_WORKERS = max(1, os.cpu_count() or 1)
+"""Workers of the shared pool: about one per core."""
+
+
+def count_threads(groups: Iterable[ThreadGroupPlan]) -> int:
+    """OS threads for these groups: one per scheduled group of its own, plus the
+    pool's workers once if any scheduled group is pooled."""
+    own = pooled = 0
+    for g in groups:
+        if g.scheduled:
+            if g.pooled:
+                pooled += 1
+            else:
+                own += 1
+    return own + (POOL_WORKERS if pooled else 0)
 
 
 class GraphPlan:
@@ -150,7 +174,8 @@ class GraphPlan:
         groups: head processor id -> ThreadGroupPlan.
         checksum: the graph's structural checksum: combines its components'
             checksums (an order-independent multiset hash); never depends on ids.
-        thread_count: OS threads the plan runs: one per scheduled thread group.
+        thread_count: OS threads the plan runs: one per scheduled thread group of its
+            own, plus the shared pool's workers once if any group is pooled.
         optimized: False for the unoptimized baseline (``optimize=False``).
     """
 
@@ -184,7 +209,7 @@ class GraphPlan:
         setter(self, "groups", view(groups))
         setter(self, "checksum", checksum)
         if thread_count is None:
-            thread_count = sum(1 for g in groups.values() if g.scheduled)
+            thread_count = count_threads(groups.values())
         setter(self, "thread_count", thread_count)
         setter(self, "optimized", optimized)
 

@@ -92,14 +92,15 @@ class MeasuredCosts:
                 if port.burst > 1:
                     bursts.setdefault(pid, {})[name] = port.burst
             timed = slot.timed_calls
+            # the period of the frames it takes; a source's: of the frames it makes
+            frames = slot.frames_in if slot.in_endpoints else slot.frames_out
             since = since_of.get(pid)
             if since is None:
-                since_of[pid] = (slot.frames_in, timed, now)
+                since_of[pid] = (frames, timed, now)
                 continue
             fresh = timed - since[1]
             if fresh < MIN_SAMPLES:
                 continue
-            frames = slot.frames_in
             since_of[pid] = (frames, timed, now)
             wall, cpu = slot.window()
             recent = min(fresh, len(wall))

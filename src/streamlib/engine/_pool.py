@@ -1,0 +1,348 @@
+"""Pooled execution: a few workers run many clock-driven groups, earliest deadline
+first (the seed's "Pooled" strategy; GStreamer's threadshare elements do the same).
+
+A hundred threads that each wake every 20 ms convoy on the interpreter lock long
+before they run out of CPU. The pool has about one worker per core
+(``streamlib:pool-<k>``, real-time priority like the sources it runs); each pooled
+group is a ``PooledRunner``: the same mailbox and commands as a dedicated runner
+(start, call, pause, resume, halt, stop), so re-planning treats both alike, but no
+thread of its own. A worker takes the runner that is ready (mail, or more work) or
+whose deadline is the earliest and due, runs one step (its mail, then one pass),
+and re-arms it at the absolute deadline the group asks for (no drift). Nothing
+spins: with nothing due, workers block on a condition with a timeout to the
+earliest deadline (or none).
+
+Synchronization: the pool's condition guards its queues and every runner's
+scheduling state; a runner is in at most one of (idle, ready, timed, running), so
+two workers never run one group at once. Mail is posted to the runner's mailbox
+first, then the runner is submitted.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._clock import Clock
+from ._group import DONE, MORE, WAIT_DEADLINE, ThreadGroup
+from ._runner import (
+    _END_SOURCE,
+    _HALT,
+    DedicatedRunner,
+    RunnerHost,
+    _Call,
+    _local,
+    _Pause,
+    _Resume,
+    _Stop,
+)
+
+if TYPE_CHECKING:
+    from ._slot import ProcessorSlot
+
+__all__ = ["PooledRunner", "WorkerPool"]
+
+log = logging.getLogger(__name__)
+
+_IDLE, _READY, _TIMED, _RUNNING, _EXITED = range(5)
+"""A pooled runner's scheduling state."""
+_AGAIN = -1
+"""``PooledRunner.step()``: it has more to do right away."""
+_EXIT = -2
+"""``PooledRunner.step()``: it stopped."""
+
+
+class _Seat:
+    """Stands in for a pooled runner's thread (the engine joins and checks runners
+    by their thread): alive from ``start_thread()`` until the runner exits."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.exited = threading.Event()
+        self.ident: int | None = None
+
+    def is_alive(self) -> bool:
+        return self.started and not self.exited.is_set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.started:
+            self.exited.wait(timeout)
+
+
+class PooledRunner(DedicatedRunner):
+    """Runs one thread group on the shared pool (see the module doc). Its commands
+    are a dedicated runner's; each also submits the runner to the pool."""
+
+    def __init__(self, group: ThreadGroup, host: RunnerHost, clock: Clock, pool: WorkerPool) -> None:
+        # no super().__init__(): there is no thread of its own to make
+        self.group = group
+        self.host = host
+        self.clock = clock
+        self.pool = pool
+        self.name = "streamlib:pool"
+        self.native_id: int | None = None
+        self.applied: str | None = None
+        self.priority = group.priority
+        self.stopping = False
+        self.abandoned = False
+        self._mailbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._sleeping = False
+        self._active = False
+        self._halted = False
+        self.halted = False
+        self.up = threading.Event()
+        self.thread: Any = _Seat()
+        self._parked = False
+        self.worker: threading.Thread | None = None
+        """The worker running it now (for ``where_stuck``)."""
+        # the pool's bookkeeping, under the pool's condition
+        self.state = _IDLE
+        self.again = False
+        self.generation = 0
+        group.no_mail = self._mailbox.empty
+
+    # --- control (any thread) --------------------------------------------------------------
+
+    def start_thread(self) -> None:
+        self.thread.started = True
+        self.pool.add(self)
+        self.up.set()
+
+    def wake(self) -> None:
+        self.pool.submit(self)
+
+    def call(self, fn: Callable[[], Any]) -> _Call:
+        command = super().call(fn)
+        self.pool.submit(self)
+        return command
+
+    def start_group(self, *, activate: bool = True) -> threading.Event:
+        started = super().start_group(activate=activate)
+        self.pool.submit(self)
+        return started
+
+    def end_source(self) -> None:
+        super().end_source()
+        self.pool.submit(self)
+
+    def halt(self) -> None:
+        super().halt()
+        self.pool.submit(self)
+
+    def pause(self) -> _Pause:
+        command = super().pause()
+        self.pool.submit(self)
+        return command
+
+    def resume(self, *, activate: bool = False) -> None:
+        super().resume(activate=activate)
+        self.pool.submit(self)
+
+    def stop(self, *, shutdown: bool) -> None:
+        super().stop(shutdown=shutdown)
+        self.pool.submit(self)
+
+    def where_stuck(self) -> tuple[ProcessorSlot, str]:
+        worker = self.worker
+        frame = sys._current_frames().get(worker.ident or -1) if worker is not None else None
+        by_object = {id(slot.processor): slot for slot in self.group.members}
+        found: tuple[ProcessorSlot, str] | None = None
+        while frame is not None:
+            owner = frame.f_locals.get("self")
+            if owner is not None and id(owner) in by_object:
+                found = (by_object[id(owner)], frame.f_code.co_name)
+            frame = frame.f_back
+        return found or (self.group.current, self.group.hook)
+
+    # --- a worker's step -------------------------------------------------------------------
+
+    def step(self) -> int | None:
+        """Carry out the mail, then run one pass. Returns when to run again: a
+        deadline (ns), ``_AGAIN`` (at once), or None (when mail or a wake-up comes);
+        ``_EXIT`` after a stop."""
+        mailbox = self._mailbox
+        while True:
+            try:
+                item = mailbox.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                continue
+            if self._parked:  # parked by a re-plan: serve calls until resumed or stopped
+                if isinstance(item, _Resume):
+                    self._parked = False
+                    if item.activate:
+                        self.group.activate(self.host.tick_origin)
+                    self._active = not self.group.ended and not self._halted
+                elif (isinstance(item, (_Call, _Stop)) or item in (_HALT, _END_SOURCE)) and self._handle(
+                    item
+                ):
+                    return self._exit()
+                continue
+            if isinstance(item, _Pause):
+                self._parked = True
+                item.paused.set()
+                continue
+            if self._handle(item):
+                return self._exit()
+        if self._parked or not self._active:
+            return None
+        group = self.group
+        try:
+            need = group.run_pass()
+        except BaseException as exc:  # the processor's failure, reported, never swallowed
+            self._active = False
+            self.host.group_failed(self, group.current, group.hook, exc)
+            return None
+        if group.end_requested:
+            group.end_requested = False
+            self.host.end_component(group.current.processor_id)
+        if need == MORE:
+            return _AGAIN
+        if need == DONE:
+            self._active = False
+            self.host.group_done(self)
+            return None
+        if need == WAIT_DEADLINE:
+            return group.deadline_ns
+        return None
+
+    def _exit(self) -> int:
+        self.thread.exited.set()
+        return _EXIT
+
+
+class WorkerPool:
+    """The shared workers (see the module doc)."""
+
+    def __init__(self, clock: Clock, size: int, on_start: Callable[[threading.Thread], None]) -> None:
+        self.clock = clock
+        self.size = size
+        self._on_start = on_start
+        self._cond = threading.Condition()
+        self._ready: deque[PooledRunner] = deque()
+        self._timed: list[tuple[int, int, int, PooledRunner]] = []
+        self._order = itertools.count()
+        self._runners: set[PooledRunner] = set()
+        self._stopping = False
+        self.workers: list[threading.Thread] = []
+        self.applied: dict[int, str] = {}
+        """Worker native id -> the priority the kernel granted."""
+
+    @property
+    def running(self) -> bool:
+        return bool(self.workers) and not self._stopping
+
+    def add(self, runner: PooledRunner) -> None:
+        with self._cond:
+            self._runners.add(runner)
+            if not self.workers:
+                self._stopping = False
+                self.workers = [
+                    threading.Thread(target=self._main, name=f"streamlib:pool-{k}", daemon=True)
+                    for k in range(self.size)
+                ]
+                workers = list(self.workers)
+                self.clock.add_listener(self._clock_jumped)
+            else:
+                workers = []
+        for worker in workers:
+            worker.start()
+
+    def runners(self) -> list[PooledRunner]:
+        with self._cond:
+            return [r for r in self._runners if r.state != _EXITED]
+
+    def submit(self, runner: PooledRunner) -> None:
+        """Run ``runner`` soon (it has mail, or a wake-up)."""
+        with self._cond:
+            state = runner.state
+            if state == _RUNNING:
+                runner.again = True
+                return
+            if state in (_READY, _EXITED):
+                return
+            if state == _TIMED:
+                runner.generation += 1  # its entry in the deadline heap is void now
+            runner.state = _READY
+            self._ready.append(runner)
+            self._cond.notify()
+
+    def stop(self, timeout: float | None) -> list[threading.Thread]:
+        """Stop the workers once their runners have exited; returns workers still
+        running after ``timeout`` (stuck inside a processor)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            workers, self.workers = self.workers, []
+            self._runners = {r for r in self._runners if r.state != _EXITED}
+        self.clock.remove_listener(self._clock_jumped)
+        for worker in workers:
+            if worker is not threading.current_thread():
+                worker.join(timeout)
+        return [w for w in workers if w.is_alive()]
+
+    def _clock_jumped(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _next(self) -> PooledRunner | None:
+        """The next runner to step (None: stopping). Waits, without spinning, for one
+        to be ready or due. Holds the condition."""
+        cond, ready, timed = self._cond, self._ready, self._timed
+        while not self._stopping:
+            if ready:
+                return ready.popleft()
+            while timed and (timed[0][3].generation != timed[0][2] or timed[0][3].state != _TIMED):
+                heapq.heappop(timed)  # void entries
+            if timed:
+                timeout = self.clock.timeout_s(timed[0][0])
+                if timeout == 0.0:
+                    return heapq.heappop(timed)[3]
+                cond.wait(timeout)
+            else:
+                cond.wait()
+        return None
+
+    def _main(self) -> None:
+        _local.engine = True
+        me = threading.current_thread()
+        try:
+            self._on_start(me)
+        except Exception:  # a priority that cannot be applied must not lose the worker
+            log.exception("%s: applying its priority failed", me.name)
+        cond = self._cond
+        while True:
+            with cond:
+                runner = self._next()
+                if runner is None:
+                    return
+                runner.state = _RUNNING
+                runner.again = False
+            runner.worker = me
+            runner.thread.ident = me.ident
+            when = runner.step()
+            with cond:
+                if when == _EXIT:
+                    runner.state = _EXITED
+                    self._runners.discard(runner)
+                elif when == _AGAIN or runner.again or not runner._mailbox.empty():
+                    runner.state = _READY
+                    self._ready.append(runner)
+                elif when is not None:
+                    runner.state = _TIMED
+                    timed = self._timed
+                    first = not timed or when < timed[0][0]
+                    heapq.heappush(timed, (when, next(self._order), runner.generation, runner))
+                    if first:  # due before what another worker may be waiting for
+                        cond.notify()
+                else:
+                    runner.state = _IDLE

@@ -1,0 +1,172 @@
+"""Pooled execution (issue #9): clock-driven groups whose every member is measured
+cheap run on a shared pool of workers, earliest deadline first; they move in and out
+live without losing a frame; workers never spin; a fault stops only its component."""
+
+from __future__ import annotations
+
+import os
+
+from streamlib import ProcessorError, StreamRuntime, ThreadingStrategy
+from streamlib.plan import POOL_WORKERS, CostClass, optimize
+from streamlib.testing import (
+    CollectingSink,
+    FakeClock,
+    FakeCosts,
+    FaultInjector,
+    PassThrough,
+    ScriptedSource,
+    check_costs,
+    instance,
+    use_costs,
+)
+
+from .conftest import streamlib_threads
+from .helpers import chain
+
+PERIOD = 512 * 1_000_000_000 // 48000
+CHEAP = CostClass.CHEAP
+
+
+def all_cheap(costs: FakeCosts, *handles: object) -> None:
+    for handle in handles:
+        costs.set(handle, cpu_us=20, period_ms=10.7)  # type: ignore[arg-type]
+
+
+def live_pipeline(rt: StreamRuntime, middles: tuple[type, ...] = (PassThrough,)) -> tuple[object, ...]:
+    src, mids, sink = chain(rt, frames=None, live=True, middles=middles, sink_live=False)
+    return src, *mids, sink
+
+
+def test_the_plan_pools_clock_driven_groups_whose_members_are_all_cheap() -> None:
+    rt = StreamRuntime()
+    src, mid, sink = live_pipeline(rt)
+    ids = [src.id, mid.id, sink.id]  # type: ignore[attr-defined]
+    graph = rt._graph
+    assert optimize(graph).thread_count == 2  # as built: source + sink
+    plan = optimize(graph, dict.fromkeys(ids, CHEAP))
+    assert plan.processors[ids[0]].threading is ThreadingStrategy.POOLED
+    assert [plan.processors[p].head for p in ids] == [ids[0]] * 3
+    assert plan.thread_count == POOL_WORKERS == max(1, os.cpu_count() or 1)
+    assert "POOLED [on the shared pool" in str(plan)
+    partly = optimize(graph, {ids[1]: CHEAP, ids[2]: CHEAP})  # the source not measured yet
+    assert partly.processors[ids[0]].threading is ThreadingStrategy.DEDICATED
+    assert partly.thread_count == 1
+    # a second pooled pipeline costs no thread
+    src2, mid2, sink2 = live_pipeline(rt)
+    more = dict.fromkeys([*ids, src2.id, mid2.id, sink2.id], CHEAP)  # type: ignore[attr-defined]
+    assert optimize(graph, more).thread_count == POOL_WORKERS
+
+
+def test_groups_move_into_the_pool_and_out_again_losing_no_frame() -> None:
+    clock = FakeClock()
+    costs = FakeCosts()
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, costs)
+        pipelines = [live_pipeline(rt) for _ in range(3)]
+        rt.start()
+        sources = [instance(rt, p[0]) for p in pipelines]
+        sinks = [instance(rt, p[-1]) for p in pipelines]
+
+        def step(k: int) -> None:
+            for _ in range(k):
+                wanted = [s.emitted + 1 for s in sources]
+                clock.advance(PERIOD)
+                for sink, n in zip(sinks, wanted, strict=True):
+                    assert sink.wait_for(n)
+
+        step(5)
+        for p in pipelines:
+            all_cheap(costs, *p)
+        check_costs(rt)
+        assert all(rt.plan.processors[p[0].id].threading is ThreadingStrategy.POOLED for p in pipelines)  # type: ignore[attr-defined]
+        assert rt.plan.thread_count == POOL_WORKERS
+        for thread in streamlib_threads():  # the dedicated threads retired
+            if not thread.name.startswith("streamlib:pool-"):
+                thread.join(5)
+        assert sorted(t.name for t in streamlib_threads()) == [
+            f"streamlib:pool-{k}" for k in range(POOL_WORKERS)
+        ]
+        pool_threads = {t["name"] for t in rt.stats()["threads"]}
+        assert pool_threads == {f"streamlib:pool-{k}" for k in range(POOL_WORKERS)}
+        step(10)
+        costs.set(pipelines[0][1], cpu_us=4000, period_ms=10.7)  # turns slow: out of the pool
+        check_costs(rt)
+        plan = rt.plan.processors
+        first = [p.id for p in pipelines[0]]  # type: ignore[attr-defined]
+        assert plan[first[1]].threading is ThreadingStrategy.DEDICATED  # its own thread...
+        assert plan[first[2]].fused_into == first[1]  # ...with the cheap sink
+        assert plan[first[0]].threading is ThreadingStrategy.POOLED  # the source alone: still cheap
+        assert rt.plan.thread_count == POOL_WORKERS + 1
+        step(10)
+        for p in pipelines:  # sources turn slow: out of the pool altogether, the workers stop
+            costs.set(p[0], cpu_us=4000, period_ms=10.7)
+        check_costs(rt)
+        assert rt.plan.thread_count == 2 + 1 + 1
+        assert not [t for t in streamlib_threads() if t.name.startswith("streamlib:pool-")]
+        step(5)
+        for sink in sinks:
+            assert sink.sequences == list(range(30))  # every frame once, in order
+        for source in sources:
+            assert source.emitted == 30  # the schedule never shifted through the moves
+        assert rt.errors == []
+
+
+def test_pool_workers_never_spin() -> None:
+    """With nothing due, the workers block: no pass runs until the clock moves."""
+    clock = FakeClock()
+    costs = FakeCosts()
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, costs)
+        pipeline = live_pipeline(rt)
+        rt.start()
+        all_cheap(costs, *pipeline)
+        check_costs(rt)
+        group = rt._engine.groups[pipeline[0].id]  # type: ignore[attr-defined]
+        sink = instance(rt, pipeline[-1])
+        clock.advance(PERIOD)
+        assert sink.wait_for(1)
+        passes = group._passes
+        cpu = _cpu_ticks([t.native_id for t in streamlib_threads()])
+        for _ in range(300):  # time passes on the real clock, none on the runtime's
+            rt.stats()
+        assert group._passes == passes
+        assert _cpu_ticks([t.native_id for t in streamlib_threads()]) - cpu <= 1  # 10 ms of slack
+        clock.advance(PERIOD)
+        assert sink.wait_for(2)
+        assert group._passes > passes
+
+
+def _cpu_ticks(native_ids: list[int | None]) -> int:
+    total = 0
+    for tid in native_ids:
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def test_a_group_that_raises_in_the_pool_stops_only_its_component() -> None:
+    clock = FakeClock()
+    costs = FakeCosts()
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, costs)
+        bad_src = rt.add_processor(ScriptedSource, live=True, num_frames=None)
+        bad = rt.add_processor(FaultInjector, fail_in="process", after=3)
+        bad_sink = rt.add_processor(CollectingSink)
+        rt.connect(bad_src.output_port("out"), bad.input_port("in"))
+        rt.connect(bad.output_port("out"), bad_sink.input_port("in"))
+        good = live_pipeline(rt)
+        rt.start()
+        all_cheap(costs, bad_src, bad, bad_sink, *good)
+        check_costs(rt)
+        assert rt.plan.processors[bad_src.id].threading is ThreadingStrategy.POOLED
+        sink = instance(rt, good[-1])
+        for k in range(1, 9):
+            clock.advance(PERIOD)
+            assert sink.wait_for(k)
+        errors = rt.errors
+        assert len(errors) == 1 and isinstance(errors[0], ProcessorError)
+        assert errors[0].processor_id == bad.id
+        assert instance(rt, bad_sink).sequences == [0, 1, 2]
+        assert sink.sequences == list(range(8))  # the other pooled pipeline kept its ticks
+        assert rt.stats()["processors"][bad.id]["state"] == "failed"
