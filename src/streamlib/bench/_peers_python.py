@@ -242,7 +242,8 @@ class _Dsp:
 
     def __init__(self) -> None:
         self.increments = np.array(FREQUENCIES) / SOURCE_RATE
-        self.ramp = np.arange(SOURCE_BLOCK, dtype=np.float64)
+        ramp = np.arange(SOURCE_BLOCK, dtype=np.float64)
+        self.rotations = np.exp(2j * np.pi * self.increments[:, None] * ramp[None, :])
         self.phases = np.zeros(len(FREQUENCIES))
         self.resampler = soxr.ResampleStream(SOURCE_RATE, OUT_RATE, 1, dtype="float32", quality="HQ")
         self.pending: list[np.ndarray[Any, Any]] = []
@@ -251,8 +252,9 @@ class _Dsp:
         self.reverb = pedalboard.Reverb()
 
     def generate(self) -> np.ndarray[Any, Any]:
-        cycles = self.phases[:, None] + self.increments[:, None] * self.ramp[None, :]
-        mono = np.sin(2.0 * np.pi * cycles).sum(axis=0) * (0.2 / len(FREQUENCIES))
+        """The chord generator's algorithm (ChordGeneratorProcessor), same numpy calls."""
+        start = np.exp(2j * np.pi * self.phases)
+        mono = (start @ self.rotations).imag * (0.2 / len(FREQUENCIES))
         self.phases = (self.phases + self.increments * SOURCE_BLOCK) % 1.0
         block: np.ndarray[Any, Any] = mono.astype(np.float32)[:, None]
         return block
