@@ -170,3 +170,29 @@ def test_a_group_that_raises_in_the_pool_stops_only_its_component() -> None:
         assert instance(rt, bad_sink).sequences == [0, 1, 2]
         assert sink.sequences == list(range(8))  # the other pooled pipeline kept its ticks
         assert rt.stats()["processors"][bad.id]["state"] == "failed"
+
+
+def test_an_identical_pipeline_starts_with_what_was_measured_of_the_first() -> None:
+    """Measured classes are remembered by structure: a tenant's second pipeline (the
+    same types, configs and connections) is pooled from its first plan; a different
+    one is not."""
+    clock = FakeClock()
+    costs = FakeCosts()
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, costs)
+        first = live_pipeline(rt)
+        rt.start()
+        all_cheap(costs, *first)
+        check_costs(rt)
+        assert rt.plan.processors[first[0].id].threading is ThreadingStrategy.POOLED  # type: ignore[attr-defined]
+        second = live_pipeline(rt)
+        assert rt.plan.processors[second[0].id].threading is ThreadingStrategy.POOLED  # type: ignore[attr-defined]
+        assert rt.plan.processors[second[0].id].cost is CHEAP  # type: ignore[attr-defined]
+        assert rt.plan.thread_count == POOL_WORKERS
+        other = chain(rt, frames=None, live=True, middles=(PassThrough, PassThrough), sink_live=False)
+        assert rt.plan.processors[other[0].id].threading is ThreadingStrategy.DEDICATED
+        sink = instance(rt, second[-1])
+        for k in range(1, 4):
+            clock.advance(PERIOD)
+            assert sink.wait_for(k)
+        assert sink.sequences == [0, 1, 2]

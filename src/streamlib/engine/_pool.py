@@ -12,8 +12,8 @@ and re-arms it at the absolute deadline the group asks for (no drift). Nothing
 spins: with nothing due, workers block on a condition with a timeout to the
 earliest deadline (or none).
 
-Synchronization: the pool's condition guards its queues and every runner's
-scheduling state; a runner is in at most one of (idle, ready, timed, running), so
+Synchronization: the pool's lock guards its queues, its idle workers and every
+runner's scheduling state; a runner is in at most one of (idle, ready, timed, running), so
 two workers never run one group at once. Mail is posted to the runner's mailbox
 first, then the runner is submitted.
 """
@@ -220,19 +220,41 @@ class PooledRunner(DedicatedRunner):
         return _EXIT
 
 
+class _Worker:
+    """A pool worker's thread and the box it blocks on when idle (a C-level queue:
+    cheaper to block on and to wake than a condition)."""
+
+    __slots__ = ("thread", "box")
+
+    def __init__(self, name: str, main: Callable[[_Worker], None]) -> None:
+        self.box: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=main, args=(self,), name=name, daemon=True)
+
+
 class WorkerPool:
-    """The shared workers (see the module doc)."""
+    """The shared workers (see the module doc).
+
+    Waiting: one idle worker at a time is the *timekeeper*, blocked with a timeout to
+    the earliest deadline; the other idle workers block without one. So a deadline
+    wakes one worker, not all of them. A worker that takes a due runner while the
+    next one is already due too wakes an idle worker to take it; a runner made ready
+    (mail, a wake-up) wakes an idle worker; a new earliest deadline wakes the
+    timekeeper to shorten its wait.
+    """
 
     def __init__(self, clock: Clock, size: int, on_start: Callable[[threading.Thread], None]) -> None:
         self.clock = clock
         self.size = size
         self._on_start = on_start
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._ready: deque[PooledRunner] = deque()
         self._timed: list[tuple[int, int, int, PooledRunner]] = []
         self._order = itertools.count()
         self._runners: set[PooledRunner] = set()
         self._stopping = False
+        self._idle: list[_Worker] = []
+        self._keeper: _Worker | None = None
+        self._crew: list[_Worker] = []
         self.workers: list[threading.Thread] = []
         self.applied: dict[int, str] = {}
         """Worker native id -> the priority the kernel granted."""
@@ -242,28 +264,26 @@ class WorkerPool:
         return bool(self.workers) and not self._stopping
 
     def add(self, runner: PooledRunner) -> None:
-        with self._cond:
+        with self._lock:
             self._runners.add(runner)
             if not self.workers:
                 self._stopping = False
-                self.workers = [
-                    threading.Thread(target=self._main, name=f"streamlib:pool-{k}", daemon=True)
-                    for k in range(self.size)
-                ]
-                workers = list(self.workers)
+                self._crew = [_Worker(f"streamlib:pool-{k}", self._main) for k in range(self.size)]
+                self.workers = [w.thread for w in self._crew]
+                starting = list(self.workers)
                 self.clock.add_listener(self._clock_jumped)
             else:
-                workers = []
-        for worker in workers:
-            worker.start()
+                starting = []
+        for thread in starting:
+            thread.start()
 
     def runners(self) -> list[PooledRunner]:
-        with self._cond:
+        with self._lock:
             return [r for r in self._runners if r.state != _EXITED]
 
     def submit(self, runner: PooledRunner) -> None:
         """Run ``runner`` soon (it has mail, or a wake-up)."""
-        with self._cond:
+        with self._lock:
             state = runner.state
             if state == _RUNNING:
                 runner.again = True
@@ -274,63 +294,100 @@ class WorkerPool:
                 runner.generation += 1  # its entry in the deadline heap is void now
             runner.state = _READY
             self._ready.append(runner)
-            self._cond.notify()
+            self._wake_one()
 
     def stop(self, timeout: float | None) -> list[threading.Thread]:
         """Stop the workers once their runners have exited; returns workers still
         running after ``timeout`` (stuck inside a processor)."""
-        with self._cond:
+        with self._lock:
             self._stopping = True
-            self._cond.notify_all()
-            workers, self.workers = self.workers, []
+            for worker in self._crew:
+                worker.box.put(None)
+            workers, self.workers, self._crew = self.workers, [], []
+            self._idle = []
+            self._keeper = None
             self._runners = {r for r in self._runners if r.state != _EXITED}
         self.clock.remove_listener(self._clock_jumped)
-        for worker in workers:
-            if worker is not threading.current_thread():
-                worker.join(timeout)
+        for thread in workers:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
         return [w for w in workers if w.is_alive()]
 
-    def _clock_jumped(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
+    # --- waking (lock held) ----------------------------------------------------------------
 
-    def _next(self) -> PooledRunner | None:
-        """The next runner to step (None: stopping). Waits, without spinning, for one
-        to be ready or due. Holds the condition."""
-        cond, ready, timed = self._cond, self._ready, self._timed
+    def _wake_one(self) -> None:
+        """Wake an idle worker that is not the timekeeper (else the timekeeper)."""
+        idle = self._idle
+        for i in range(len(idle) - 1, -1, -1):
+            if idle[i] is not self._keeper:
+                idle.pop(i).box.put(None)
+                return
+        if idle:
+            idle.pop().box.put(None)
+
+    def _clock_jumped(self) -> None:
+        with self._lock:
+            for worker in self._idle:
+                worker.box.put(None)
+            self._idle = []
+
+    # --- the workers -----------------------------------------------------------------------
+
+    def _next(self, me: _Worker) -> PooledRunner | None:
+        """The next runner to step (None: stopping). Blocks, without spinning, until
+        one is ready or due. Called and returns with the lock held."""
+        lock, ready, timed = self._lock, self._ready, self._timed
         while not self._stopping:
             if ready:
                 return ready.popleft()
             while timed and (timed[0][3].generation != timed[0][2] or timed[0][3].state != _TIMED):
                 heapq.heappop(timed)  # void entries
+            timeout: float | None = None
             if timed:
                 timeout = self.clock.timeout_s(timed[0][0])
                 if timeout == 0.0:
-                    return heapq.heappop(timed)[3]
-                cond.wait(timeout)
-            else:
-                cond.wait()
+                    runner = heapq.heappop(timed)[3]
+                    if self._keeper is me:
+                        self._keeper = None
+                    if timed and self.clock.timeout_s(timed[0][0]) == 0.0:
+                        self._wake_one()  # the next one is due as well: a second hand
+                    return runner
+                if self._keeper is None or self._keeper is me:
+                    self._keeper = me
+                else:
+                    timeout = None  # the timekeeper watches the clock
+            self._idle.append(me)
+            lock.release()
+            try:
+                me.box.get(timeout=timeout)
+            except queue.Empty:
+                pass
+            finally:
+                lock.acquire()
+            if me in self._idle:
+                self._idle.remove(me)
+            if self._keeper is me and timeout is None:
+                self._keeper = None
         return None
 
-    def _main(self) -> None:
+    def _main(self, me: _Worker) -> None:
         _local.engine = True
-        me = threading.current_thread()
         try:
-            self._on_start(me)
+            self._on_start(me.thread)
         except Exception:  # a priority that cannot be applied must not lose the worker
-            log.exception("%s: applying its priority failed", me.name)
-        cond = self._cond
+            log.exception("%s: applying its priority failed", me.thread.name)
+        lock = self._lock
         while True:
-            with cond:
-                runner = self._next()
+            with lock:
+                runner = self._next(me)
                 if runner is None:
                     return
                 runner.state = _RUNNING
                 runner.again = False
-            runner.worker = me
-            runner.thread.ident = me.ident
+            runner.worker = me.thread
+            runner.thread.ident = me.thread.ident
             when = runner.step()
-            with cond:
+            with lock:
                 if when == _EXIT:
                     runner.state = _EXITED
                     self._runners.discard(runner)
@@ -342,7 +399,9 @@ class WorkerPool:
                     timed = self._timed
                     first = not timed or when < timed[0][0]
                     heapq.heappush(timed, (when, next(self._order), runner.generation, runner))
-                    if first:  # due before what another worker may be waiting for
-                        cond.notify()
+                    keeper = self._keeper
+                    if first and keeper is not None and keeper in self._idle:
+                        self._idle.remove(keeper)  # due before what it waits for: re-arm
+                        keeper.box.put(None)
                 else:
                     runner.state = _IDLE

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -26,6 +27,9 @@ from ._types import POOL_WORKERS, ConnectionPlan, CostClass, GraphPlan, Processo
 __all__ = ["Optimizer", "OptimizerStatistics", "optimize"]
 
 log = logging.getLogger(__name__)
+
+LEARNED_CLASSES = 4096
+"""Measured classes remembered by structure (an LRU, like the plan cache)."""
 
 
 def _topology(
@@ -158,6 +162,14 @@ class Optimizer:
         """Measured cost classes in force (processor id -> CHEAP or SLOW)."""
         self.bursts: dict[str, dict[str, int]] = {}
         """Measured bursts in force (processor id -> output port -> frames per pass)."""
+        self.learning = False
+        """Set by the runtime once it runs: measured classes are remembered by
+        structure, and a processor in the same place of an identical component (a
+        tenant's second pipeline, one that comes back) starts with them."""
+        self._learned: OrderedDict[tuple[int, int], CostClass] = OrderedDict()
+        """(component's declared structure checksum, processor label) -> class."""
+        self._place: dict[str, tuple[int, int]] = {}
+        """Processor id -> its key in ``_learned`` (while learning)."""
 
     def observe(
         self, costs: Mapping[str, CostClass], bursts: Mapping[str, Mapping[str, int]] | None = None
@@ -170,6 +182,12 @@ class Optimizer:
             return set()
         changed = set()
         for pid, cost in costs.items():
+            place = self._place.get(pid)
+            if place is not None:
+                self._learned[place] = cost
+                self._learned.move_to_end(place)
+                while len(self._learned) > LEARNED_CLASSES:
+                    self._learned.popitem(last=False)
             if self.costs.get(pid, CostClass.UNMEASURED) is not cost:
                 changed.add(pid)
                 if cost is CostClass.UNMEASURED:
@@ -220,7 +238,10 @@ class Optimizer:
             if pid not in graph:  # a removed processor's measurements go with it
                 self.costs.pop(pid, None)
                 self.bursts.pop(pid, None)
+                self._place.pop(pid, None)
         for members in _split(graph, region):
+            if self.learning:
+                self._recall(graph, members)
             topology = _topology(graph, members, self.costs, self.bursts)
             p, c, g, checksum = self._plan_component(topology)
             processors.update(p)
@@ -254,6 +275,25 @@ class Optimizer:
         self.last_scope = DiffScope(frozenset(scope_p), frozenset(scope_c), frozenset(scope_g))
         self.last_analysis_us = (time.perf_counter_ns() - t0) / 1e3
         return self.plan
+
+    def start_learning(self, graph: Graph) -> None:
+        """From now on (the runtime runs), remember measured classes by structure."""
+        self.learning = True
+        for members in components(graph.nodes, graph.connections.values()):
+            self._recall(graph, members)
+
+    def _recall(self, graph: Graph, members: list[str]) -> None:
+        """Note where each processor sits in its component's declared structure, and
+        give the ones not measured yet the class learned at that place."""
+        checksum, labels = _checksum(_topology(graph, members))
+        learned = self._learned
+        for pid in members:
+            place = (checksum, labels[pid])
+            self._place[pid] = place
+            if pid not in self.costs:
+                cost = learned.get(place)
+                if cost is not None and cost is not CostClass.UNMEASURED:
+                    self.costs[pid] = cost
 
     def component_of(self, processor_id: str) -> object:
         """An opaque key of the processor's connected component (None if unknown)."""

@@ -207,16 +207,18 @@ class StreamRuntime:
 
     def _check_costs(self) -> tuple[bool, bool]:
         """Classify fresh measurements and re-plan the components whose processors
-        changed class. Returns whether any live component runs (the monitor sleeps
-        otherwise) and whether anything changed."""
+        changed class, one component at a time (each pauses only its own threads,
+        for about a millisecond; one re-plan of hundreds of pipelines at once would
+        hold all of them past their deadlines). Returns whether any live component
+        runs (the monitor sleeps otherwise) and whether anything changed."""
         with self._edit_lock:
             if self._state is not _State.RUNNING or not self._optimizer.fuse:
                 return False, False  # the baseline (optimize=False) reads no measurements
             optimizer = self._optimizer
-            changed: dict[str, CostClass] = {}
-            reasons = []
             samples = self._costs.sample()
             trusted = not self._costs.contended
+            batches: dict[object, tuple[dict[str, CostClass], dict[str, dict[str, int]]]] = {}
+            reasons = []
             for pid, sample in samples.items():
                 plan = self._plan.processors.get(pid)
                 if plan is None or not plan.live:
@@ -224,36 +226,46 @@ class StreamRuntime:
                 current = optimizer.costs.get(pid, CostClass.UNMEASURED)
                 cost = classify_cost(sample, current, wall_trusted=trusted)
                 if cost is not current:
-                    changed[pid] = cost
+                    batches.setdefault(optimizer.component_of(pid), ({}, {}))[0][pid] = cost
                     reasons.append(f"{plan.processor_type} ({pid}) {cost.value}: {sample.describe()}")
-            bursts = {
-                pid: ports
-                for pid, ports in self._costs.bursts().items()
-                if pid in self._plan.processors and optimizer.bursts.get(pid) != ports
-            }
-            for pid, ports in bursts.items():
-                plan = self._plan.processors[pid]
+            for pid, ports in self._costs.bursts().items():
+                plan = self._plan.processors.get(pid)
+                if plan is None or optimizer.bursts.get(pid) == ports:
+                    continue
+                batches.setdefault(optimizer.component_of(pid), ({}, {}))[1][pid] = ports
                 reasons.append(
                     f"{plan.processor_type} ({pid}) writes up to "
                     + ", ".join(f"{n} frames per pass to {port}" for port, n in sorted(ports.items()))
                 )
-            if changed or bursts:
-                previous = {pid: optimizer.costs.get(pid, CostClass.UNMEASURED) for pid in changed}
-                previous_bursts = {pid: dict(optimizer.bursts.get(pid, {})) for pid in bursts}
+            if reasons:
                 contention = (
                     ""
                     if trusted
                     else " (contended: sources of several components fell behind, wall time not used)"
                 )
                 log.info("measured costs changed%s: %s", contention, "; ".join(reasons))
+        for changed, bursts in batches.values():
+            with self._edit_lock:
+                if not self.running:  # stopped meanwhile
+                    break
+                changed = {pid: c for pid, c in changed.items() if pid in self._graph}
+                bursts = {pid: b for pid, b in bursts.items() if pid in self._graph}
+                previous = {pid: optimizer.costs.get(pid, CostClass.UNMEASURED) for pid in changed}
+                previous_bursts = {pid: dict(optimizer.bursts.get(pid, {})) for pid in bursts}
                 touched = optimizer.observe(changed, bursts)
+                if touched:
 
-                def undo() -> None:
-                    optimizer.observe(previous, previous_bursts)
+                    def undo(
+                        previous: dict[str, CostClass] = previous,
+                        was: dict[str, dict[str, int]] = previous_bursts,
+                    ) -> None:
+                        optimizer.observe(previous, was)
 
-                self._commit(touched, undo)
+                    self._commit(touched, undo)
+            time.sleep(0)  # the interpreter to the runners between two components
+        with self._edit_lock:
             live = any(g.live and g.scheduled for g in self._plan.groups.values())
-            return live, bool(changed or bursts)
+        return live, bool(batches)
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -285,6 +297,7 @@ class StreamRuntime:
                     self._raised = len(self._errors)
                 raise
             self._state = _State.RUNNING
+            self._optimizer.start_learning(self._graph)
             log.info("%s", self._plan)
             if self._monitor is not None:
                 self._monitor.start()
