@@ -433,11 +433,14 @@ def render_markdown(report: dict[str, Any], table: str, plots: list[str], out: P
         "- *hand-written* variants call the same DSP code (soxr, pedalboard, the same chord algorithm) "
         "with `queue.Queue(16)` between threads; *1 loop per pipeline* is Python's limit for one "
         "thread per pipeline.",
-        "- **GStreamer is handicapped here**: latency is measured by two PyGObject pad probes per "
-        "buffer, i.e. Python callbacks under the interpreter lock in GStreamer's streaming threads, "
-        "so at high pipeline counts its threads convoy on the GIL like Python's. An independent "
-        "harness without Python in the data path measured about 240 pipelines for GStreamer on this "
-        "machine class; read its density here as a lower bound.",
+        "- *GStreamer* runs in a child process of Debian's Python with no Python in its data path: "
+        "its latency tracer (C, `GST_TRACERS=latency`, to a log file) gives per source buffer the "
+        "time from the source's push to the sink. That tracer's probe travels just ahead of the "
+        "buffer, so its latency leaves out the compute of that buffer (the Python rows include it); "
+        "its misses are the same two kinds (a source push more than one period behind its schedule, "
+        "a latency over 50 ms). `gst_child.py --probe python` measures with PyGObject pad probes "
+        "instead, which puts the GIL into GStreamer's streaming threads and caps it near Python's "
+        "own density.",
         "",
     ]
     parts += [f"![{p}]({rel}/{p})" for p in plots]

@@ -9,8 +9,18 @@ of the flagship chain in this one process, measured the way the Python variants 
 
 A live ``audiotestsrc`` pushes each 20 ms buffer when the clock reaches its
 timestamp (``timestamp-offset`` staggers the pipelines' phases across the period).
-Pad probes (Python callbacks, as a PyGObject user would write them) record every
-source push and every sink arrival; after the run, per sink buffer:
+
+Two ways to measure. ``--probe tracer`` (the default): GStreamer's own latency tracer
+(``GST_TRACERS=latency``, written by C code to a log file, no Python in the data
+path) gives, per source buffer, the time from its push at the source to the sink
+(``time``) and when that was (``ts``); processing latency is ``time``, a miss is a
+``time`` over 50 ms or a push more than one period behind the source's schedule
+(push = ts - time; the schedule is its earliest push minus k periods). No end-to-end
+figure in this mode. ``--probe python``: pad probes (Python callbacks, as a PyGObject
+user would write them) record every source push and every sink arrival; they run
+under the interpreter lock in GStreamer's streaming threads, which at high pipeline
+counts is what limits GStreamer (so its density is understated); after the run, per
+sink buffer:
 
 - processing latency: arrival minus the timestamp of the source buffer that let it
   out (the one holding its last sample, plus the resampler's look-ahead), the tick
@@ -30,8 +40,10 @@ import argparse
 import bisect
 import json
 import os
+import re
 import resource
 import sys
+import tempfile
 import threading
 import time
 
@@ -91,14 +103,23 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 class Pipeline:
-    def __init__(self, index: int, n: int, queues: bool, live: bool, buffers: int, clock: Gst.Clock) -> None:
+    def __init__(
+        self,
+        index: int,
+        n: int,
+        queues: bool,
+        live: bool,
+        buffers: int,
+        clock: Gst.Clock,
+        probes: bool = True,
+    ) -> None:
         offset = index * PERIOD_NS // max(n, 1)
         self.pipeline = Gst.parse_launch(describe(queues, live, buffers, offset))
         self.pipeline.use_clock(clock)
         self.pushes: list[tuple[int, int]] = []  # (clock time, pts)
         self.arrivals: list[tuple[int, int, int]] = []  # (clock time, pts, duration)
         self.recording = False
-        if live:
+        if live and probes:
             source = self.pipeline.get_by_name("audiotestsrc0") or self._first_source()
             source.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self._on_push, clock)
             sink = self.pipeline.get_by_name("sink")
@@ -140,10 +161,50 @@ class Pipeline:
         return processing, end_to_end, late, old
 
 
-def run_live(n: int, queues: bool, seconds: float, warmup: float) -> dict[str, object]:
+TRACE_LINE = re.compile(
+    r"latency, src-element-id=\(string\)(\S+?), .*? time=\(guint64\)(\d+), ts=\(guint64\)(\d+);"
+)
+
+
+def traced(log: str, warmup: float, seconds: float) -> tuple[list[float], int, int]:
+    """From the latency tracer's log: (processing ms in the window, late pushes, frames
+    too old)."""
+    by_source: dict[str, list[tuple[int, int]]] = {}
+    first = None
+    with open(log, errors="replace") as f:
+        for line in f:
+            if "latency, src-element-id" not in line:
+                continue
+            m = TRACE_LINE.search(line)
+            if m is None:
+                continue
+            took, ts = int(m.group(2)), int(m.group(3))
+            first = ts if first is None else min(first, ts)
+            by_source.setdefault(m.group(1), []).append((ts - took, took))
+    if first is None:
+        return [], 0, 0
+    start = first + int(warmup * 1e9)
+    end = start + int(seconds * 1e9)
+    processing: list[float] = []
+    late = old = 0
+    for entries in by_source.values():
+        entries.sort()
+        schedule = min(push - k * PERIOD_NS for k, (push, _) in enumerate(entries))
+        for k, (push, took) in enumerate(entries):
+            if not start <= push + took < end:
+                continue
+            processing.append(took / 1e6)
+            late += push - k * PERIOD_NS - schedule > PERIOD_NS
+            old += took > MISS_LATENCY_NS
+    return processing, late, old
+
+
+def run_live(
+    n: int, queues: bool, seconds: float, warmup: float, trace: str | None = None
+) -> dict[str, object]:
     clock = Gst.SystemClock.obtain()
     base_threads = threads()
-    pipelines = [Pipeline(i, n, queues, True, 0, clock) for i in range(n)]
+    pipelines = [Pipeline(i, n, queues, True, 0, clock, probes=trace is None) for i in range(n)]
     for p in pipelines:
         if p.pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             raise SystemExit("a pipeline failed to start")
@@ -167,7 +228,9 @@ def run_live(n: int, queues: bool, seconds: float, warmup: float) -> dict[str, o
     processing: list[float] = []
     end_to_end: list[float] = []
     late = old = 0
-    for p in pipelines:
+    if trace is not None:
+        processing, late, old = traced(trace, warmup, seconds)
+    for p in pipelines if trace is None else ():
         a, b, c, d = p.results()
         processing += a
         end_to_end += b
@@ -180,7 +243,8 @@ def run_live(n: int, queues: bool, seconds: float, warmup: float) -> dict[str, o
         "audio_s": n * wall,
         "buffers": len(processing),
         "latency_ms": percentiles(processing),
-        "end_to_end_ms": percentiles(end_to_end),
+        "end_to_end_ms": percentiles(end_to_end) if trace is None else None,
+        "probe": "python" if trace is None else "tracer",
         "misses": late + old,
         "late_source_ticks": late,
     }
@@ -207,11 +271,23 @@ def main() -> int:
     parser.add_argument("--mode", choices=("live", "offline"), default="live")
     parser.add_argument("--buffers", type=int, default=2000)
     parser.add_argument("--queues", action="store_true")
+    parser.add_argument("--probe", choices=("tracer", "python"), default="tracer")
     args = parser.parse_args()
+    trace = None
+    if args.mode == "live" and args.probe == "tracer":  # before Gst.init, which reads them
+        fd, trace = tempfile.mkstemp(prefix="streamlib-gst-trace-", suffix=".log")
+        os.close(fd)
+        os.environ.update(
+            GST_TRACERS="latency", GST_DEBUG="GST_TRACER:7", GST_DEBUG_NO_COLOR="1", GST_DEBUG_FILE=trace
+        )
     Gst.init(None)
     threading.current_thread().name = "gst-child"
     if args.mode == "live":
-        result = run_live(args.pipelines, args.queues, args.seconds, args.warmup)
+        try:
+            result = run_live(args.pipelines, args.queues, args.seconds, args.warmup, trace)
+        finally:
+            if trace is not None:
+                os.unlink(trace)
     else:
         result = run_offline(args.queues, args.buffers)
     print(json.dumps(result))
