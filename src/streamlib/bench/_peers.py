@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -247,21 +248,24 @@ def main(argv: list[str] | None = None) -> int:
     def selected(name: str) -> bool:
         return not wanted or any(w in name for w in wanted)
 
-    for variant in python_variants():
-        if not selected(variant.name):
-            continue
-        print(f"== {variant.name}", flush=True)
-        entry: dict[str, Any] = {"kind": "python"}
-        entry["live"] = [measure_live(variant, n, args.seconds, args.warmup) for n in counts]
+    def measure(
+        kind: str,
+        live: Callable[[int, float], dict[str, Any]],
+        offline: Callable[[], float],
+        after_live: Callable[[], dict[str, Any]] = dict,
+    ) -> dict[str, Any]:
+        """One variant's entry: latency runs, offline throughput, density search."""
+        entry: dict[str, Any] = {"kind": kind}
+        entry["live"] = [live(n, args.seconds) for n in counts]
         for row in entry["live"]:
             print(f"   {row['pipelines']:>4} pipelines: {_row(row)}", flush=True)
-        entry["threads_per_pipeline"] = variant.threads_per_pipeline
-        entry["offline_buffers_per_s"] = measure_offline(variant, args.buffers)
+        entry.update(after_live())
+        entry["offline_buffers_per_s"] = offline()
         print(f"   offline: {entry['offline_buffers_per_s']:.0f} buffers/s", flush=True)
         if not args.no_density:
 
-            def probe(n: int, seconds: float, variant: Variant = variant) -> int:
-                row = measure_live(variant, n, seconds, args.warmup)
+            def probe(n: int, seconds: float) -> int:
+                row = live(n, seconds)
                 print(f"   density probe {n}: {row['misses']} misses", flush=True)
                 return int(row["misses"])
 
@@ -269,7 +273,18 @@ def main(argv: list[str] | None = None) -> int:
                 probe, args.density_seconds, args.density_start, args.density_limit
             )
             print(f"   density: {entry['density']}", flush=True)
-        report["variants"][variant.name] = entry
+        return entry
+
+    for variant in python_variants():
+        if not selected(variant.name):
+            continue
+        print(f"== {variant.name}", flush=True)
+        report["variants"][variant.name] = measure(
+            "python",
+            lambda n, seconds, v=variant: measure_live(v, n, seconds, args.warmup),  # type: ignore[misc]
+            lambda v=variant: measure_offline(v, args.buffers),  # type: ignore[misc]
+            lambda v=variant: {"threads_per_pipeline": v.threads_per_pipeline},  # type: ignore[misc]
+        )
 
     why = gstreamer_available()
     for queues in (False, True):
@@ -281,24 +296,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name}: skipped ({why})", flush=True)
             continue
         print(f"== {name}", flush=True)
-        entry = {"kind": "gstreamer"}
-        entry["live"] = [gst_live(queues, n, args.seconds, args.warmup) for n in counts]
-        for row in entry["live"]:
-            print(f"   {row['pipelines']:>4} pipelines: {_row(row)}", flush=True)
-        entry["offline_buffers_per_s"] = gst_offline(queues, args.buffers)
-        print(f"   offline: {entry['offline_buffers_per_s']:.0f} buffers/s", flush=True)
-        if not args.no_density:
-
-            def gst_probe(n: int, seconds: float, queues: bool = queues) -> int:
-                row = gst_live(queues, n, seconds, args.warmup)
-                print(f"   density probe {n}: {row['misses']} misses", flush=True)
-                return int(row["misses"])
-
-            entry["density"], entry["density_probes"] = density(
-                gst_probe, args.density_seconds, args.density_start, args.density_limit
-            )
-            print(f"   density: {entry['density']}", flush=True)
-        report["variants"][name] = entry
+        report["variants"][name] = measure(
+            "gstreamer",
+            lambda n, seconds, q=queues: gst_live(q, n, seconds, args.warmup),  # type: ignore[misc]
+            lambda q=queues: gst_offline(q, args.buffers),  # type: ignore[misc]
+        )
 
     report["elapsed_s"] = time.monotonic() - started
     (out / "peers.json").write_text(json.dumps(report, indent=2))

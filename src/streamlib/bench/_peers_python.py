@@ -14,6 +14,7 @@ or a source tick more than one period late).
 
 from __future__ import annotations
 
+import abc
 import os
 import queue
 import resource
@@ -112,21 +113,23 @@ class Record:
         self.processing.append(arrival - t0 - (block + 1) * PERIOD_NS)
 
 
-class Variant:
+class Variant(abc.ABC):
     """One way of running N pipelines."""
 
     name = ""
     threads_per_pipeline = ""
 
+    @abc.abstractmethod
     def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
-        raise NotImplementedError
+        """Start ``n`` pipelines (live, or ``frames`` source buffers as fast as they go)."""
 
+    @abc.abstractmethod
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop every pipeline and release them."""
 
+    @abc.abstractmethod
     def wait(self, timeout: float) -> bool:
         """Offline: block until every pipeline finished (True) or timeout."""
-        raise NotImplementedError
 
     def late_ticks(self) -> int:
         return 0

@@ -75,12 +75,10 @@ def _period_of(slot: ProcessorSlot) -> Fraction:
 
 TIMING_SAMPLE = 8
 """One pass in this many times every ``process()`` call it makes (a power of two):
-timing every call would cost more than a fused hop."""
-LIVE_TIMING_SAMPLE = 8
-"""In a live component, one pass in this many is timed, in wall and thread CPU time
-(reading a thread's CPU clock is a system call, ~0.4 us, so timing every pass of
-hundreds of pooled pipelines would cost a tenth of the interpreter's time): the
-measured cost rules get a fresh window of 16 calls within 2-3 s."""
+timing every call would cost more than a fused hop. In a live component a timed call
+is also timed on the thread's CPU clock (a system call, ~0.4 us) for the measured
+cost rules, which get a fresh window of 16 calls within 2-3 s."""
+_SAMPLE_MASK = TIMING_SAMPLE - 1
 _BUDGET = 32
 """Head calls per pass of an input-driven or looping group before the runner looks
 at its mailbox again (bounds how long a pause or stop waits)."""
@@ -119,7 +117,6 @@ class ThreadGroup:
         "_lazy_out",
         "_lazy_in",
         "_passes",
-        "_mask",
         "_queued_ports",
         "_eos_pending",
     )
@@ -133,7 +130,6 @@ class ThreadGroup:
         self.clock = clock
         self.priority = priority
         self.live = live
-        self._mask = (LIVE_TIMING_SAMPLE if live else TIMING_SAMPLE) - 1
         self.period_ns = 0
         self.deadline_ns = 0
         self.ticks = 0
@@ -256,24 +252,7 @@ class ThreadGroup:
 
     def run_pass(self) -> int:
         self._passes = passes = self._passes + 1
-        timed = not passes & self._mask
-        if timed and self.live and self._queued_ports:
-            return self._measured_pass()
-        return self._pass(timed)
-
-    def _measured_pass(self) -> int:
-        """A timed pass of a live group that also measures the bursts its queued
-        output ports write (the plan sizes those queues to hold one)."""
-        ports = self._queued_ports
-        before = [port.count for port in ports]
-        need = self._pass(True)
-        for port, count in zip(ports, before, strict=True):
-            burst = port.count - count
-            if burst > port.burst:
-                port.burst = burst
-        return need
-
-    def _pass(self, timed: bool) -> int:
+        timed = not passes & _SAMPLE_MASK
         head = self.head
         kind = self.kind
         if head.ended:
@@ -282,6 +261,9 @@ class ThreadGroup:
             if self._lazy_out:
                 self.flush()
             return self._next(head, kind)
+        # a timed pass of a live group also measures the bursts its queued output ports
+        # write (the plan sizes those queues to hold one)
+        marks = [port.count for port in self._queued_ports] if timed and self.live else None
         call = self._call_timed if timed else self._call
         if kind == GroupKind.INPUT:
             endpoints = head.in_endpoints
@@ -342,6 +324,10 @@ class ThreadGroup:
                     self._drain(timed)
         if self._lazy_out or self._lazy_in:
             self.flush()
+        if marks:
+            for port, count in zip(self._queued_ports, marks, strict=True):
+                if port.count - count > port.burst:
+                    port.burst = port.count - count
         return self._next(head, kind)
 
     def _call(self, slot: ProcessorSlot) -> ProcessorStatus | None:

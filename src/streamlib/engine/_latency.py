@@ -3,11 +3,18 @@ last sample, kept over the most recent frames."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .._clock import Clock
 
-__all__ = ["LatencyRecorder"]
+__all__ = ["LatencyRecorder", "nearest_rank"]
+
+
+def nearest_rank(ordered: Sequence[int], q: float) -> int:
+    """The ``q`` quantile of sorted, non-empty ``ordered`` (nearest rank)."""
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
 
 _WINDOW = 4096
 
@@ -44,8 +51,7 @@ class LatencyRecorder:
             return {}
 
         def pct(q: float) -> float:
-            index = min(len(samples) - 1, max(0, round(q * (len(samples) - 1))))
-            return samples[index] / 1e6
+            return nearest_rank(samples, q) / 1e6
 
         return {
             "latency_ms_p50": pct(0.50),

@@ -24,7 +24,6 @@ import heapq
 import itertools
 import logging
 import queue
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -45,7 +44,7 @@ from ._runner import (
 )
 
 if TYPE_CHECKING:
-    from ._slot import ProcessorSlot
+    pass
 
 __all__ = ["PooledRunner", "WorkerPool"]
 
@@ -66,7 +65,9 @@ class _Seat:
     def __init__(self) -> None:
         self.started = False
         self.exited = threading.Event()
-        self.ident: int | None = None
+
+    def start(self) -> None:
+        self.started = True
 
     def is_alive(self) -> bool:
         return self.started and not self.exited.is_set()
@@ -81,38 +82,31 @@ class PooledRunner(DedicatedRunner):
     are a dedicated runner's; each also submits the runner to the pool."""
 
     def __init__(self, group: ThreadGroup, host: RunnerHost, clock: Clock, pool: WorkerPool) -> None:
-        # no super().__init__(): there is no thread of its own to make
-        self.group = group
-        self.host = host
-        self.clock = clock
         self.pool = pool
-        self.name = "streamlib:pool"
-        self.native_id: int | None = None
-        self.applied: str | None = None
-        self.priority = group.priority
-        self.stopping = False
-        self.abandoned = False
-        self._mailbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._sleeping = False
-        self._active = False
-        self._halted = False
-        self.halted = False
-        self.up = threading.Event()
-        self.thread: Any = _Seat()
         self._parked = False
         self.worker: threading.Thread | None = None
         """The worker running it now (for ``where_stuck``)."""
-        # the pool's bookkeeping, under the pool's condition
+        # the pool's bookkeeping, under the pool's lock
         self.state = _IDLE
         self.again = False
         self.generation = 0
-        group.no_mail = self._mailbox.empty
+        self._seat = _Seat()
+        super().__init__(group, host, clock)
+
+    def _thread_name(self, group: ThreadGroup) -> str:
+        return "streamlib:pool"
+
+    def _new_thread(self) -> _Seat:
+        return self._seat
+
+    def _running_ident(self) -> int | None:
+        worker = self.worker
+        return worker.ident if worker is not None else None
 
     # --- control (any thread) --------------------------------------------------------------
 
     def start_thread(self) -> None:
-        self.thread.started = True
+        self._seat.start()
         self.pool.add(self)
         self.up.set()
 
@@ -149,18 +143,6 @@ class PooledRunner(DedicatedRunner):
     def stop(self, *, shutdown: bool) -> None:
         super().stop(shutdown=shutdown)
         self.pool.submit(self)
-
-    def where_stuck(self) -> tuple[ProcessorSlot, str]:
-        worker = self.worker
-        frame = sys._current_frames().get(worker.ident or -1) if worker is not None else None
-        by_object = {id(slot.processor): slot for slot in self.group.members}
-        found: tuple[ProcessorSlot, str] | None = None
-        while frame is not None:
-            owner = frame.f_locals.get("self")
-            if owner is not None and id(owner) in by_object:
-                found = (by_object[id(owner)], frame.f_code.co_name)
-            frame = frame.f_back
-        return found or (self.group.current, self.group.hook)
 
     # --- a worker's step -------------------------------------------------------------------
 
@@ -216,7 +198,7 @@ class PooledRunner(DedicatedRunner):
         return None
 
     def _exit(self) -> int:
-        self.thread.exited.set()
+        self._seat.exited.set()
         return _EXIT
 
 
@@ -385,7 +367,6 @@ class WorkerPool:
                 runner.state = _RUNNING
                 runner.again = False
             runner.worker = me.thread
-            runner.thread.ident = me.thread.ident
             when = runner.step()
             with lock:
                 if when == _EXIT:

@@ -103,6 +103,14 @@ _SPIN_WINDOW_NS = 250_000_000
 _SPIN_SHARE = 0.9
 
 
+class RunnerThread(Protocol):
+    """What the engine uses of a runner's thread (a pooled runner's stands in)."""
+
+    def start(self) -> None: ...
+    def is_alive(self) -> bool: ...
+    def join(self, timeout: float | None = None) -> None: ...
+
+
 class DedicatedRunner:
     """Runs one thread group on its own thread named ``streamlib:<head id>``."""
 
@@ -110,7 +118,7 @@ class DedicatedRunner:
         self.group = group
         self.host = host
         self.clock = clock
-        self.name = f"streamlib:{group.head_id}"
+        self.name = self._thread_name(group)
         self.native_id: int | None = None
         self.applied: str | None = None
         self.priority = group.priority
@@ -127,8 +135,19 @@ class DedicatedRunner:
         self.halted = False
         """Set (by the engine) once the group's component was halted by a failure."""
         self.up = threading.Event()
-        self.thread = threading.Thread(target=self._main, name=self.name, daemon=True)
+        self.thread: RunnerThread = self._new_thread()
         group.no_mail = self._mailbox.empty
+
+    def _thread_name(self, group: ThreadGroup) -> str:
+        return f"streamlib:{group.head_id}"
+
+    def _new_thread(self) -> RunnerThread:
+        return threading.Thread(target=self._main, name=self.name, daemon=True)
+
+    def _running_ident(self) -> int | None:
+        """The identity of the thread running the group now (for ``where_stuck``)."""
+        assert isinstance(self.thread, threading.Thread)
+        return self.thread.ident
 
     # --- control (any thread) --------------------------------------------------------------
 
@@ -308,7 +327,7 @@ class DedicatedRunner:
         """Which member the thread is inside, and in which hook, read from the
         thread's Python stack (costs nothing on the hot path, which does not track
         the current processor)."""
-        frame = sys._current_frames().get(self.thread.ident or -1)
+        frame = sys._current_frames().get(self._running_ident() or -1)
         by_object = {id(slot.processor): slot for slot in self.group.members}
         found: tuple[ProcessorSlot, str] | None = None
         while frame is not None:

@@ -37,9 +37,8 @@ class ProcessorSlot:
 
     Counters are written only by the thread running the processor and read (as a
     snapshot, possibly a pass behind) by ``stats()`` and the cost monitor.
-    ``process()`` time is sampled: the calls of one pass in ``TIMING_SAMPLE`` (in a
-    live component, one in ``LIVE_TIMING_SAMPLE``) are timed (timing every call
-    would cost more than a fused hop), so ``time_ns / timed_calls`` is the mean per
+    ``process()`` time is sampled: the calls of one pass in ``TIMING_SAMPLE`` are
+    timed (timing every call would cost more than a fused hop), so ``time_ns / timed_calls`` is the mean per
     call. The last ``COST_WINDOW`` timed calls are kept (wall and, in a live
     component, thread CPU time) for percentiles and the measured cost rules.
     """

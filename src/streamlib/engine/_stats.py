@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..plan import GraphPlan
 from ._group import GroupKind
+from ._latency import nearest_rank
 from ._ring import RingBuffer
 from ._slot import SlotState
 
@@ -114,5 +115,4 @@ def _p99_us(window: list[int]) -> float:
     """p99 of the recent timed calls (the last ``COST_WINDOW``), in us."""
     if not window:
         return 0.0
-    ordered = sorted(window)
-    return round(ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] / 1e3, 3)
+    return round(nearest_rank(sorted(window), 0.99) / 1e3, 3)

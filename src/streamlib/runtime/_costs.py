@@ -19,6 +19,7 @@ from typing import Protocol
 
 from .._clock import Clock
 from ..engine import Engine
+from ..engine._latency import nearest_rank
 from ..plan import CostSample
 from ..plan._costs import MIN_SAMPLES
 
@@ -112,10 +113,10 @@ class MeasuredCosts:
             samples[pid] = CostSample(
                 processor_id=pid,
                 timed_calls=recent,
-                cpu_p99_ns=cpu[min(len(cpu) - 1, round(0.99 * (len(cpu) - 1)))],
+                cpu_p99_ns=nearest_rank(cpu, 0.99),
                 cpu_mean_ns=sum(cpu) / len(cpu),
                 wall_p50_ns=wall[len(wall) // 2],
-                wall_p99_ns=wall[min(len(wall) - 1, round(0.99 * (len(wall) - 1)))],
+                wall_p99_ns=nearest_rank(wall, 0.99),
                 wall_max_ns=wall[-1],
                 period_ns=(now - since[2]) / arrived if arrived > 0 else None,
             )
