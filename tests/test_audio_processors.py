@@ -355,6 +355,24 @@ def test_chord_holds_its_notes_and_lasts_exactly_duration() -> None:
     assert np.max(np.abs(out)) <= 0.2 + 1e-6
 
 
+def test_chord_is_the_exact_sum_of_its_sines_over_many_blocks() -> None:
+    # phases are exact accumulators: no drift after hundreds of blocks, and the
+    # short last block is the same waveform
+    with StreamRuntime() as rt:
+        src = rt.add_processor(
+            ChordGeneratorProcessor, live=False, duration_s=3.01, buffer_size=500, channels=2
+        )
+        sink = rt.add_processor(CollectingSink)
+        rt.connect(src.output_port("audio"), sink.input_port("in"))
+        rt.start()
+        assert rt.run(timeout=30)
+        out = joined(instance(rt, sink).frames)
+    t = np.arange(len(out)) / 48000
+    exact = sum(np.sin(2 * np.pi * f * t) for f in (261.63, 329.63, 392.0)) * (0.2 / 3)
+    assert len(out) == 144480 and out.dtype == np.float32
+    assert np.max(np.abs(out - exact[:, None])) < 1e-6
+
+
 def test_live_chord_is_paced_by_the_clock_with_exact_deadlines() -> None:
     clock = FakeClock()
     with StreamRuntime(clock=clock) as rt:

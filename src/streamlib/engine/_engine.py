@@ -135,10 +135,11 @@ class Engine:
             ]
 
     def late_ticks(self) -> dict[str, int]:
-        """Late ticks so far of every running clock-driven source (by id)."""
+        """Deadlines missed so far by every running clock-driven source (by id): ticks
+        run more than a period late plus ticks skipped to shed load."""
         with self._lock:
             return {
-                head: group.ticks_late
+                head: group.ticks_late + group.ticks_skipped
                 for head, group in self.groups.items()
                 if group.kind == GroupKind.CLOCK and head in self.runners
             }

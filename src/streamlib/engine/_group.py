@@ -79,6 +79,11 @@ timing every call would cost more than a fused hop. In a live component a timed 
 is also timed on the thread's CPU clock (a system call, ~0.4 us) for the measured
 cost rules, which get a fresh window of 16 calls within 2-3 s."""
 _SAMPLE_MASK = TIMING_SAMPLE - 1
+SHED_BEHIND_NS = 100_000_000
+"""A clock-driven source whose due tick is this far behind (and at least two periods)
+sheds load: it runs its latest due tick and skips the ones before it, counted in
+``ticks_skipped`` (frames never made). Catching up on every missed tick instead would
+hand the sink seconds-old data and keep an overloaded runtime overloaded."""
 _BUDGET = 32
 """Head calls per pass of an input-driven or looping group before the runner looks
 at its mailbox again (bounds how long a pause or stop waits)."""
@@ -104,6 +109,8 @@ class ThreadGroup:
         "deadline_ns",
         "ticks",
         "ticks_late",
+        "ticks_skipped",
+        "_shed_ns",
         "_tick_start",
         "_tick_num",
         "_tick_den",
@@ -134,6 +141,8 @@ class ThreadGroup:
         self.deadline_ns = 0
         self.ticks = 0
         self.ticks_late = 0
+        self.ticks_skipped = 0
+        self._shed_ns = SHED_BEHIND_NS
         self._tick_start = 0
         self._tick_num = 0
         self._tick_den = 1
@@ -219,6 +228,7 @@ class ThreadGroup:
             self.period_ns = int(period)
             now = self.clock.now_ns()
             self._tick_start = now if origin is None else origin(period, now)
+            self._shed_ns = max(SHED_BEHIND_NS, 2 * self.period_ns)
             self.ticks = 0
             self.deadline_ns = self._deadline(1)
         for slot in self.members:
@@ -234,10 +244,21 @@ class ThreadGroup:
             self.deadline_ns = old.deadline_ns
             self.ticks = old.ticks
             self.ticks_late = old.ticks_late
+            self.ticks_skipped = old.ticks_skipped
+            self._shed_ns = old._shed_ns
             self._tick_start = old._tick_start
             self._tick_num = old._tick_num
             self._tick_den = old._tick_den
         self._passes = old._passes
+
+    def _latest_due(self, now: int) -> int:
+        """The last tick whose deadline is at or before ``now``."""
+        tick = (now - self._tick_start) * self._tick_den // self._tick_num
+        while self._deadline(tick + 1) <= now:
+            tick += 1
+        while tick > 1 and self._deadline(tick) > now:
+            tick -= 1
+        return tick
 
     def _deadline(self, tick: int) -> int:
         """Absolute deadline of tick ``tick`` (1-based): exact rational arithmetic, so
@@ -313,9 +334,16 @@ class ThreadGroup:
             now = self.clock.now_ns()
             deadline = self.deadline_ns
             if now >= deadline:
-                self.ticks = tick = self.ticks + 1
-                if now - deadline >= self.period_ns:
+                tick = self.ticks + 1
+                behind = now - deadline
+                if behind >= self._shed_ns:  # far behind: shed the backlog, counted
+                    latest = self._latest_due(now)  # (due within the last period: on time)
+                    self.ticks_skipped += latest - tick
+                    tick = latest
+                    deadline = self._deadline(tick)
+                elif behind >= self.period_ns:
                     self.ticks_late += 1
+                self.ticks = tick
                 self.deadline_ns = self._deadline(tick + 1)
                 head.processor.tick_ns = deadline
                 if call(head) is _EOS:

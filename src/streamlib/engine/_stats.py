@@ -49,6 +49,7 @@ def snapshot(engine: Engine, plan: GraphPlan | None = None) -> dict[str, Any]:
             if group is not None and group.kind == GroupKind.CLOCK:
                 entry["ticks"] = group.ticks
                 entry["ticks_late"] = group.ticks_late
+                entry["ticks_skipped"] = group.ticks_skipped
             if slot.latency is not None:
                 entry.update(slot.latency.summary())
             try:

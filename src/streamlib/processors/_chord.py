@@ -10,6 +10,7 @@ import numpy as np
 
 from .._frames import AudioFrame
 from ..graph import Output, Processor, ProcessorConfig, ProcessorStatus
+from ._timeline import TickBlocks
 
 __all__ = ["ChordGeneratorConfig", "ChordGeneratorProcessor"]
 
@@ -81,35 +82,42 @@ class ChordGeneratorProcessor(Processor):
 
     def setup(self) -> None:
         c = self.config
-        self._increments = np.array(c.frequencies, np.float64) / c.sample_rate  # cycles per sample
-        ramp = np.arange(c.buffer_size, dtype=np.float64)
-        # each note's rotation over a block from phase 0: a block is then one complex
-        # rotation per note (from its exact phase accumulator) and a product with this
-        # table, five times cheaper than a sine per sample, and the same numbers
-        self._rotations = np.exp(2j * np.pi * self._increments[:, None] * ramp[None, :])
-        self._phases = np.zeros(len(c.frequencies), np.float64)
+        increments = [f / c.sample_rate for f in c.frequencies]  # cycles per sample
+        ramp = 2 * np.pi * np.outer(increments, np.arange(c.buffer_size, dtype=np.float64))
+        gain = c.amplitude / len(c.frequencies)
+        # sin(a + b) = sin a cos b + cos a sin b: a block is one small matrix-vector
+        # product of each note's (sin a, cos a) at its exact phase accumulator with this
+        # table of the notes' cos b / sin b over a block (gain folded in, float32 out):
+        # a handful of calls per block, however many notes, and no sine per sample
+        self._table = np.ascontiguousarray(np.vstack([np.cos(ramp), np.sin(ramp)]) * gain, np.float32)
+        self._increments = increments
+        self._phases = [0.0] * len(increments)
         self._position = 0
         self._sequence = 0
-        self._start: int | None = None
+        self._blocks = TickBlocks(self._period)
 
     def process(self) -> ProcessorStatus | None:
         c = self.config
+        timestamp = 0
+        if c.live:  # block k was captured from start + k * period (exactly)
+            block, timestamp = self._blocks.at(self.tick_ns)
+            if block != self._sequence:  # the runtime skipped ticks (shedding load)
+                self._skip(block - self._sequence)
         n = c.buffer_size
         if self._total is not None:
             n = min(n, self._total - self._position)
             if n <= 0:
                 return ProcessorStatus.END_OF_STREAM
-        start = np.exp(2j * np.pi * self._phases)
-        mono = (start @ self._rotations[:, :n]).imag * (c.amplitude / len(c.frequencies))
-        self._phases = (self._phases + self._increments * n) % 1.0
-        samples = mono.astype(np.float32)[:, None]
+        phases = self._phases
+        turns = [2 * math.pi * p for p in phases]
+        weights = np.array([*map(math.sin, turns), *map(math.cos, turns)], np.float32)
+        table = self._table if n == c.buffer_size else self._table[:, :n]
+        samples = (weights @ table)[:, None]
+        for k, step in enumerate(self._increments):
+            phases[k] = (phases[k] + step * n) % 1.0
         if c.channels > 1:
             samples = np.repeat(samples, c.channels, axis=1)
-        if c.live:  # block k was captured from start + k * period (exactly)
-            if self._start is None:
-                self._start = self.tick_ns - int(self._period)  # the first tick ends block 0
-            timestamp = self._start + self._sequence * self._period.numerator // self._period.denominator
-        else:
+        if not c.live:
             timestamp = self._position * 1_000_000_000 // c.sample_rate
         self.audio.write(AudioFrame(samples, c.sample_rate, timestamp, self._sequence))
         self._position += n
@@ -117,3 +125,14 @@ class ChordGeneratorProcessor(Processor):
         if self._total is not None and self._position >= self._total:
             return ProcessorStatus.END_OF_STREAM
         return None
+
+    def _skip(self, blocks: int) -> None:
+        """Blocks never made (their ticks were skipped): the chord moves on in time,
+        its phase where it would have been."""
+        samples = blocks * self.config.buffer_size
+        if self._total is not None:
+            samples = min(samples, max(self._total - self._position, 0))
+        for k, step in enumerate(self._increments):
+            self._phases[k] = (self._phases[k] + step * samples) % 1.0
+        self._position += samples
+        self._sequence += blocks

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._frames import PIXEL_FORMAT_CHANNELS, VideoFrame
 from ..graph import Output, Processor, ProcessorConfig, ProcessorStatus
+from ._timeline import TickBlocks
 
 __all__ = ["TestPatternConfig", "TestPatternProcessor", "pattern_offset"]
 
@@ -98,10 +99,14 @@ class TestPatternProcessor(Processor):
         rgb = np.ascontiguousarray(np.broadcast_to(_BARS[columns], (c.height, c.width, 3)))
         self._base = _convert(rgb, c.pixel_format)
         self._sequence = 0
-        self._start: int | None = None
+        self._blocks = TickBlocks(self._period)
 
     def process(self) -> ProcessorStatus | None:
         c = self.config
+        timestamp = 0
+        if c.live:  # frame k was captured from start + k * period (exactly)
+            # a tick the runtime skipped to (shedding load) is a later frame
+            self._sequence, timestamp = self._blocks.at(self.tick_ns)
         seq = self._sequence
         if c.num_frames is not None and seq >= c.num_frames:
             return ProcessorStatus.END_OF_STREAM
@@ -109,11 +114,7 @@ class TestPatternProcessor(Processor):
         side = max(2, min(c.width, c.height) // 8)
         top = (seq * 4) % max(1, c.height - side)
         pixels[top : top + side, :side] = 255
-        if c.live:
-            if self._start is None:
-                self._start = self.tick_ns - int(self._period)  # the first tick ends frame 0's period
-            timestamp = self._start + seq * self._period.numerator // self._period.denominator
-        else:
+        if not c.live:
             timestamp = seq * self._period.numerator // self._period.denominator
         self.video.write(VideoFrame(pixels, c.pixel_format, timestamp, seq))
         self._sequence = seq + 1

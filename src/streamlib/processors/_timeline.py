@@ -9,10 +9,39 @@ was fed, where each starts in the stream and when it was captured, and answers
 from __future__ import annotations
 
 from collections import deque
+from fractions import Fraction
 
 from .._frames import AudioFrame
 
-__all__ = ["SampleTimeline"]
+__all__ = ["SampleTimeline", "TickBlocks"]
+
+
+class TickBlocks:
+    """Which block a live clock-driven source makes at a tick, and when its first
+    sample was captured, from the tick's deadline (``Processor.tick_ns``, the end of
+    the period it covers). The first tick makes block 0; a tick the runtime skipped
+    to, shedding load, makes a later block (the ones between were never made), so
+    timestamps stay exact however late or sparse the ticks."""
+
+    __slots__ = ("_num", "_den", "_start")
+
+    def __init__(self, period_ns: Fraction) -> None:
+        self._num = period_ns.numerator
+        self._den = period_ns.denominator
+        self._start: int | None = None
+
+    def at(self, tick_ns: int) -> tuple[int, int]:
+        """(block index, capture time of its first sample) for the tick ending at
+        ``tick_ns``."""
+        num, den = self._num, self._den
+        start = self._start
+        if start is None:
+            self._start = start = tick_ns - num // den
+            return 0, start
+        # deadlines are exact to the nanosecond: block k's tick ends k + 1 periods
+        # after start (nearest whole period)
+        index = ((tick_ns - start) * den * 2 + num) // (2 * num) - 1
+        return index, start + index * num // den
 
 
 class SampleTimeline:

@@ -11,6 +11,7 @@ from typing import Any
 from .._errors import ProcessorError
 from .._frames import AudioFrame
 from ..graph import Input, Output, Processor, ProcessorConfig, ProcessorStatus
+from ._timeline import TickBlocks
 
 __all__ = [
     "WavFileSinkConfig",
@@ -72,17 +73,20 @@ class WavFileSourceProcessor(Processor):
         self._period = Fraction(self.config.buffer_size * 1_000_000_000, self._rate)
         self._position = 0
         self._sequence = 0
-        self._start: int | None = None
+        self._blocks = TickBlocks(self._period)
 
     def process(self) -> ProcessorStatus | None:
-        block = self._file.read(self.config.buffer_size, dtype="float32", always_2d=True)
+        size = self.config.buffer_size
+        if self.config.live:  # block k was captured from start + k * period (exactly)
+            index, timestamp = self._blocks.at(self.tick_ns)
+            if index != self._sequence:  # the runtime skipped ticks (shedding load): skip their audio
+                self._file.seek(min(self._position + (index - self._sequence) * size, self._file.frames))
+                self._position = self._file.tell()
+                self._sequence = index
+        block = self._file.read(size, dtype="float32", always_2d=True)
         if not len(block):
             return ProcessorStatus.END_OF_STREAM
-        if self.config.live:  # block k was captured from start + k * period (exactly)
-            if self._start is None:
-                self._start = self.tick_ns - int(self._period)
-            timestamp = self._start + self._sequence * self._period.numerator // self._period.denominator
-        else:
+        if not self.config.live:
             timestamp = self._position * 1_000_000_000 // self._rate
         self.audio.write(AudioFrame(block, self._rate, timestamp, self._sequence))
         self._position += len(block)
