@@ -75,7 +75,11 @@ class Processor(abc.ABC):
     tick_ns: int = 0
     """For a clock-driven source, inside ``process()``: the deadline of the tick being
     run, on the runtime clock (the end of the period the tick covers). Stamp frames
-    from it, not from ``clock.now_ns()``, so a late tick keeps its place in time."""
+    from it, not from ``clock.now_ns()``, so a late tick keeps its place in time.
+    It can jump by more than one period: a source far behind (over 100 ms) skips
+    to its latest due tick, the skipped ones counted as ``ticks_skipped`` in stats;
+    a source that stamps from ``tick_ns``, not from a count of its own calls, stays
+    right (``streamlib.processors`` sources derive their block index from it)."""
     inputs: Mapping[str, Any]
     """Bound input ports by name (while the processor is in a runtime)."""
     outputs: Mapping[str, Any]
