@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import bisect
+import math
 import os
 import queue
 import resource
@@ -245,10 +246,11 @@ class _Dsp:
     """One pipeline's DSP state, as a hand-written program keeps it."""
 
     def __init__(self) -> None:
-        self.increments = np.array(FREQUENCIES) / SOURCE_RATE
-        ramp = np.arange(SOURCE_BLOCK, dtype=np.float64)
-        self.rotations = np.exp(2j * np.pi * self.increments[:, None] * ramp[None, :])
-        self.phases = np.zeros(len(FREQUENCIES))
+        self.increments = [f / SOURCE_RATE for f in FREQUENCIES]
+        ramp = 2 * np.pi * np.outer(self.increments, np.arange(SOURCE_BLOCK, dtype=np.float64))
+        gain = 0.2 / len(FREQUENCIES)
+        self.table = np.ascontiguousarray(np.vstack([np.cos(ramp), np.sin(ramp)]) * gain, np.float32)
+        self.phases = [0.0] * len(FREQUENCIES)
         self.resampler = soxr.ResampleStream(SOURCE_RATE, OUT_RATE, 1, dtype="float32", quality="HQ")
         self.pending: list[np.ndarray[Any, Any]] = []
         self.buffered = 0
@@ -257,10 +259,12 @@ class _Dsp:
 
     def generate(self) -> np.ndarray[Any, Any]:
         """The chord generator's algorithm (ChordGeneratorProcessor), same numpy calls."""
-        start = np.exp(2j * np.pi * self.phases)
-        mono = (start @ self.rotations).imag * (0.2 / len(FREQUENCIES))
-        self.phases = (self.phases + self.increments * SOURCE_BLOCK) % 1.0
-        block: np.ndarray[Any, Any] = mono.astype(np.float32)[:, None]
+        phases = self.phases
+        turns = [2 * math.pi * p for p in phases]
+        weights = np.array([*map(math.sin, turns), *map(math.cos, turns)], np.float32)
+        block: np.ndarray[Any, Any] = (weights @ self.table)[:, None]
+        for k, step in enumerate(self.increments):
+            phases[k] = (phases[k] + step * SOURCE_BLOCK) % 1.0
         return block
 
     def resample(self, block: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
