@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from streamlib import StreamRuntime
 from streamlib.bench import _peers
-from streamlib.bench._peers_python import Record, ReleaseSchedule
+from streamlib.bench._peers_python import Record, ReleaseSchedule, _NotingResampler, _Releases
+from streamlib.processors import BufferRechunkerProcessor, ChordGeneratorProcessor
+from streamlib.testing import CollectingSink, instance
 
 
 @pytest.mark.parametrize("capacity", [1, 19, 20, 37, 80, 239, 240, 641])
@@ -41,6 +45,40 @@ def test_processing_latency_counts_from_the_tick_that_released_the_frame() -> No
     assert record.latencies == [arrival - t0 - 512 * 1_000_000_000 // 48_000]
 
 
+def test_a_noted_release_time_gives_the_processing_latency() -> None:
+    record = Record()
+    record.add(arrival=5_000_300_000, t0=1_000_000_000, first_sample=0, released_ns=5_000_000_000)
+    assert record.processing == [300_000]
+
+
+def test_the_resampler_notes_the_schedule_s_release_times_on_a_gap_free_stream() -> None:
+    # what the streamlib rows use (robust to gaps) agrees with the schedule the
+    # hand-written rows use, where there are no gaps
+    releases = _Releases()
+    with StreamRuntime() as rt:
+        chord = rt.add_processor(
+            ChordGeneratorProcessor, sample_rate=24_000, buffer_size=480, live=False, duration_s=2.0
+        )
+        resampler = rt.add_processor(_NotingResampler, source_sample_rate=24_000, target_sample_rate=48_000)
+        rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=512)
+        sink = rt.add_processor(CollectingSink)
+        rt.connect(chord.output_port("audio"), resampler.input_port("audio_in"))
+        rt.connect(resampler.output_port("audio_out"), rechunker.input_port("audio_in"))
+        rt.connect(rechunker.output_port("audio_out"), sink.input_port("in"))
+        instance(rt, resampler).releases = releases
+        rt.start()
+        assert rt.run(timeout=30)
+        frames = instance(rt, sink).frames
+    schedule = ReleaseSchedule(blocks=200)
+    assert len(frames) > 150
+    for k, frame in enumerate(frames):
+        last = k * 512 + 511
+        if last >= schedule.counts[99]:
+            break  # released by the flush at end of stream, not by a block
+        last_ns = frame.timestamp_ns + 511 * 1_000_000_000 // 48_000
+        assert releases.released(last_ns) == (schedule.release_block(last) + 1) * 20_000_000, k
+
+
 def test_the_command_writes_json_plots_and_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_peers, "SYSTEM_PYTHON", str(tmp_path / "no-python"))  # GStreamer: skipped
     out = tmp_path / "benchmarks"
@@ -49,7 +87,7 @@ def test_the_command_writes_json_plots_and_markdown(tmp_path: Path, monkeypatch:
             "--out",
             str(out),
             "--only",
-            "streamlib,1 loop,GStreamer",
+            "streamlib,1 loop,pooled,GStreamer",
             "--counts",
             "1,2",
             "--seconds",
@@ -67,6 +105,7 @@ def test_the_command_writes_json_plots_and_markdown(tmp_path: Path, monkeypatch:
         "streamlib",
         "streamlib optimize=False",
         "hand-written, 1 loop per pipeline",
+        "hand-written, pooled",
     }
     for name, entry in report["variants"].items():
         assert [row["pipelines"] for row in entry["live"]] == [1, 2], name
@@ -76,6 +115,7 @@ def test_the_command_writes_json_plots_and_markdown(tmp_path: Path, monkeypatch:
     # pool it (the pool's workers), plus the runtime's cost monitor
     assert 1 <= report["variants"]["streamlib"]["live"][1]["threads"] <= 6 + 1
     assert report["variants"]["hand-written, 1 loop per pipeline"]["live"][1]["threads"] == 2
+    assert report["variants"]["hand-written, pooled"]["live"][1]["threads"] == (os.cpu_count() or 2)
     assert set(report["skipped"]) == {"GStreamer 1.22", "GStreamer 1.22 + queues"}
     assert "not found" in report["skipped"]["GStreamer 1.22"]
     markdown = (tmp_path / "benchmarks.md").read_text()

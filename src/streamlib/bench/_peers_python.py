@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import abc
 import bisect
+import heapq
 import math
 import os
 import queue
 import resource
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,13 +108,18 @@ class Record:
         self.latencies = []
         self.processing = []
 
-    def add(self, arrival: int, t0: int, first_sample: int) -> None:
+    def add(self, arrival: int, t0: int, first_sample: int, released_ns: int | None = None) -> None:
         """A 512-sample frame whose first sample is output sample ``first_sample`` of a
-        pipeline whose source started capturing at ``t0``."""
+        pipeline whose source started capturing at ``t0``. ``released_ns``: the capture
+        end of the source block that released it from libsoxr, where the pipeline
+        noted it (a source that skipped blocks, or a queue that dropped frames, leaves
+        the stream with gaps: the release schedule, which assumes none, would be off);
+        default: from the schedule."""
         last = first_sample + OUT_BLOCK - 1
         self.latencies.append(arrival - t0 - (last + 1) * 1_000_000_000 // OUT_RATE)
-        block = schedule().release_block(last)
-        self.processing.append(arrival - t0 - (block + 1) * PERIOD_NS)
+        if released_ns is None:
+            released_ns = t0 + (schedule().release_block(last) + 1) * PERIOD_NS
+        self.processing.append(arrival - released_ns)
 
 
 class Variant(abc.ABC):
@@ -144,12 +151,48 @@ class Variant(abc.ABC):
 # --- streamlib -------------------------------------------------------------------------
 
 
+class _Releases:
+    """One pipeline's libsoxr releases, as its resampler emitted them: the capture time
+    of each output frame's first sample, and the capture end of the source block whose
+    feeding released it. Appended by the resampler, consumed in order by the sink."""
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[int, int]] = deque()
+
+    def note(self, first_ns: int, released_ns: int) -> None:
+        self.entries.append((first_ns, released_ns))
+
+    def released(self, last_ns: int) -> int:
+        """Release time of the output sample captured at ``last_ns``."""
+        entries = self.entries
+        while len(entries) > 1 and entries[1][0] <= last_ns:
+            entries.popleft()
+        return entries[0][1]
+
+
+class _NotingResampler(AudioResamplerProcessor):
+    """The library's resampler; for the bench it also notes when each output frame was
+    released (the capture end of the source block just fed)."""
+
+    releases: _Releases
+
+    def _emit(self, samples: np.ndarray[Any, Any]) -> None:
+        if len(samples):
+            timeline = self._timeline
+            anchor, timestamp, rate = timeline._anchors[-1]  # the frame just fed
+            end = timestamp + (timeline.position - anchor) * 1_000_000_000 // rate
+            first = timeline.time_at(self._out_position * SOURCE_RATE // OUT_RATE)
+            self.releases.note(first, end)
+        super()._emit(samples)
+
+
 class _LatencySink(Processor):
     """Records each frame's latencies (see Record); the pipeline's start is the first
     frame's timestamp (it holds output sample 0)."""
 
     audio = Input(AudioFrame)  # not live: no device drives it (the source sets the pace)
     record: Record
+    releases: _Releases
 
     def setup(self) -> None:
         self.t0: int | None = None
@@ -161,7 +204,8 @@ class _LatencySink(Processor):
             if self.t0 is None:
                 self.t0 = frame.timestamp_ns
             first = round((frame.timestamp_ns - self.t0) * OUT_RATE / 1e9)
-            self.record.add(arrival, self.t0, first)
+            last_ns = frame.timestamp_ns + (frame.num_frames - 1) * 1_000_000_000 // OUT_RATE
+            self.record.add(arrival, self.t0, first, self.releases.released(last_ns))
 
 
 class StreamlibVariant(Variant):
@@ -189,13 +233,16 @@ class StreamlibVariant(Variant):
                 duration_s=duration,
             )
             resampler = rt.add_processor(
-                AudioResamplerProcessor, source_sample_rate=SOURCE_RATE, target_sample_rate=OUT_RATE
+                _NotingResampler, source_sample_rate=SOURCE_RATE, target_sample_rate=OUT_RATE
             )
             converter = rt.add_processor(AudioChannelConverterProcessor)
             rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=OUT_BLOCK)
             reverb = rt.add_processor(ReverbProcessor)
             sink = rt.add_processor(_LatencySink)
+            releases = _Releases()
             rt._engine.slots[sink.id].processor.record = record  # type: ignore[attr-defined]
+            rt._engine.slots[sink.id].processor.releases = releases  # type: ignore[attr-defined]
+            rt._engine.slots[resampler.id].processor.releases = releases  # type: ignore[attr-defined]
             rt.connect(resampler.output_port("audio_out"), converter.input_port("audio_in"))
             rt.connect(converter.output_port("audio_out"), rechunker.input_port("audio_in"))
             rt.connect(rechunker.output_port("audio_out"), reverb.input_port("audio_in"))
@@ -491,6 +538,91 @@ class _LoopVariant(Variant):
         self.pipelines = []  # release the DSP state (libsoxr, the reverb) now
 
 
+class _PooledLoopVariant(Variant):
+    """The same functions run by a pool of worker threads (one per core) that each run
+    a pipeline's whole chain when its tick is due, from a heap of absolute deadlines:
+    streamlib's pooled strategy written by hand (the form issue #9 measured)."""
+
+    name = "hand-written, pooled"
+
+    def __init__(self) -> None:
+        self.pipelines: list[_Pipeline] = []
+        self.threads: list[threading.Thread] = []
+        self.stop_event = threading.Event()
+        self.cond = threading.Condition()
+        self.heap: list[tuple[int, int]] = []
+        self.active = 0
+        self.threads_per_pipeline = f"{os.cpu_count() or 2} shared"
+
+    def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
+        self.stop_event = threading.Event()
+        base = time.monotonic_ns()
+        self.pipelines = [
+            _Pipeline(record, base + k * PERIOD_NS // max(n, 1), live, frames) for k in range(n)
+        ]
+        self.heap = [(p.t0 + PERIOD_NS if live else 0, k) for k, p in enumerate(self.pipelines)]
+        heapq.heapify(self.heap)
+        self.active = n
+        self.threads = [threading.Thread(target=self._work, daemon=True) for _ in range(os.cpu_count() or 2)]
+        for t in self.threads:
+            t.start()
+
+    def _next(self) -> tuple[int, int] | None:
+        """The next due (deadline, pipeline), or None once stopped or all ended."""
+        cond, heap = self.cond, self.heap
+        with cond:
+            while not self.stop_event.is_set():
+                if not heap:
+                    if not self.active:
+                        return None
+                    cond.wait()
+                    continue
+                due = heap[0][0]
+                wait = due - time.monotonic_ns()
+                if wait <= 0:
+                    return heapq.heappop(heap)
+                cond.wait(wait / 1e9)
+            return None
+
+    def _work(self) -> None:
+        while (item := self._next()) is not None:
+            due, k = item
+            p = self.pipelines[k]
+            if p.frames is not None and p.tick >= p.frames:
+                with self.cond:
+                    self.active -= 1
+                    self.cond.notify_all()
+                continue
+            p.tick += 1
+            if p.live and time.monotonic_ns() - due > PERIOD_NS:
+                p.late += 1
+            dsp = p.dsp
+            for position, chunk in dsp.rechunk(dsp.duplicate(dsp.resample(dsp.generate()))):
+                dsp.reverb_block(chunk)
+                p.arrive(position)
+            with self.cond:
+                heapq.heappush(self.heap, (p.t0 + (p.tick + 1) * PERIOD_NS if p.live else 0, k))
+                self.cond.notify()
+
+    def late_ticks(self) -> int:
+        return sum(p.late for p in self.pipelines)
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        for t in self.threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self.threads)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        with self.cond:
+            self.cond.notify_all()
+        for t in self.threads:
+            t.join(5)
+        self.threads = []
+        self.pipelines = []
+
+
 def python_variants() -> list[Variant]:
     return [
         StreamlibVariant(optimize=True),
@@ -498,4 +630,5 @@ def python_variants() -> list[Variant]:
         _ThreadedVariant(6),
         _ThreadedVariant(3),
         _LoopVariant(),
+        _PooledLoopVariant(),
     ]
