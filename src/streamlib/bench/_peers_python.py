@@ -255,14 +255,21 @@ class StreamlibVariant(Variant):
 
     def settle(self, timeout: float) -> None:
         """The measured cost rules re-plan each pipeline once its costs are known (about
-        a second or two in): wait until the plan has not changed for two checks."""
-        assert self.rt is not None
+        a second or two in): wait until every live processor has a measured class and
+        the plan has not changed for two checks (a plan that merely held still for two
+        seconds could still move the last pipelines of a ramp into the pool later)."""
+        rt = self.rt
+        assert rt is not None
         deadline = time.monotonic() + timeout
-        last, stable = self.rt.plan, 0
+        last, stable = rt.plan, 0
         while stable < 2 and time.monotonic() < deadline:
             time.sleep(1.0)
-            plan = self.rt.plan
-            stable = stable + 1 if plan is last else 0
+            plan = rt.plan
+            costs = rt._optimizer.costs
+            measured = not self.optimize or all(
+                pid in costs for pid, processor in plan.processors.items() if processor.live
+            )
+            stable = stable + 1 if plan is last and measured else 0
             last = plan
 
     def late_ticks(self) -> int:
