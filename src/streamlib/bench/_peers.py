@@ -268,7 +268,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_density:
 
             def probe(n: int, seconds: float) -> int:
-                row = live(n, seconds)
+                try:
+                    row = live(n, seconds)
+                except subprocess.TimeoutExpired as timeout:  # (a GStreamer child)
+                    # it could not even run the count in time: a failed probe, recorded
+                    entry.setdefault("density_timeouts", []).append(n)
+                    print(f"   density probe {n}: timed out after {timeout.timeout:.0f} s", flush=True)
+                    return 1
                 print(f"   density probe {n}: {row['misses']} misses", flush=True)
                 return int(row["misses"])
 
