@@ -383,6 +383,13 @@ class _Pipeline:
     def arrive(self, position: int) -> None:
         self.record.add(time.monotonic_ns(), self.t0, position)
 
+    def run_chain(self, block: np.ndarray[Any, Any]) -> None:
+        """Resample, duplicate, rechunk, reverb, and record each frame at the sink."""
+        dsp = self.dsp
+        for position, chunk in dsp.rechunk(dsp.duplicate(dsp.resample(block))):
+            dsp.reverb_block(chunk)
+            self.arrive(position)
+
 
 class _ThreadedVariant(Variant):
     """Hand-written threads and bounded queue.Queues."""
@@ -517,14 +524,8 @@ class _LoopVariant(Variant):
             t.start()
 
     def _run(self, p: _Pipeline) -> None:
-        dsp = p.dsp
-        while True:
-            block = p.next_block(self.stop_event)
-            if block is None:
-                return
-            for position, chunk in dsp.rechunk(dsp.duplicate(dsp.resample(block))):
-                dsp.reverb_block(chunk)
-                p.arrive(position)
+        while (block := p.next_block(self.stop_event)) is not None:
+            p.run_chain(block)
 
     def late_ticks(self) -> int:
         return sum(p.late for p in self.pipelines)
@@ -545,7 +546,7 @@ class _LoopVariant(Variant):
         self.pipelines = []  # release the DSP state (libsoxr, the reverb) now
 
 
-class _PooledLoopVariant(Variant):
+class _PooledLoopVariant(_LoopVariant):
     """The same functions run by a pool of worker threads (one per core) that each run
     a pipeline's whole chain when its tick is due, from a heap of absolute deadlines:
     streamlib's pooled strategy written by hand (the form issue #9 measured)."""
@@ -553,9 +554,7 @@ class _PooledLoopVariant(Variant):
     name = "hand-written, pooled"
 
     def __init__(self) -> None:
-        self.pipelines: list[_Pipeline] = []
-        self.threads: list[threading.Thread] = []
-        self.stop_event = threading.Event()
+        super().__init__()
         self.cond = threading.Condition()
         self.heap: list[tuple[int, int]] = []
         self.active = 0
@@ -603,31 +602,16 @@ class _PooledLoopVariant(Variant):
             p.tick += 1
             if p.live and time.monotonic_ns() - due > PERIOD_NS:
                 p.late += 1
-            dsp = p.dsp
-            for position, chunk in dsp.rechunk(dsp.duplicate(dsp.resample(dsp.generate()))):
-                dsp.reverb_block(chunk)
-                p.arrive(position)
+            p.run_chain(p.dsp.generate())
             with self.cond:
                 heapq.heappush(self.heap, (p.t0 + (p.tick + 1) * PERIOD_NS if p.live else 0, k))
                 self.cond.notify()
 
-    def late_ticks(self) -> int:
-        return sum(p.late for p in self.pipelines)
-
-    def wait(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        for t in self.threads:
-            t.join(max(0.0, deadline - time.monotonic()))
-        return not any(t.is_alive() for t in self.threads)
-
     def stop(self) -> None:
         self.stop_event.set()
         with self.cond:
-            self.cond.notify_all()
-        for t in self.threads:
-            t.join(5)
-        self.threads = []
-        self.pipelines = []
+            self.cond.notify_all()  # workers waiting for a deadline see the stop at once
+        super().stop()
 
 
 def python_variants() -> list[Variant]:

@@ -110,7 +110,6 @@ class ThreadGroup:
         "ticks",
         "ticks_late",
         "ticks_skipped",
-        "_shed_ns",
         "_tick_start",
         "_tick_num",
         "_tick_den",
@@ -142,7 +141,6 @@ class ThreadGroup:
         self.ticks = 0
         self.ticks_late = 0
         self.ticks_skipped = 0
-        self._shed_ns = SHED_BEHIND_NS
         self._tick_start = 0
         self._tick_num = 0
         self._tick_den = 1
@@ -228,7 +226,6 @@ class ThreadGroup:
             self.period_ns = int(period)
             now = self.clock.now_ns()
             self._tick_start = now if origin is None else origin(period, now)
-            self._shed_ns = max(SHED_BEHIND_NS, 2 * self.period_ns)
             self.ticks = 0
             self.deadline_ns = self._deadline(1)
         for slot in self.members:
@@ -245,7 +242,6 @@ class ThreadGroup:
             self.ticks = old.ticks
             self.ticks_late = old.ticks_late
             self.ticks_skipped = old.ticks_skipped
-            self._shed_ns = old._shed_ns
             self._tick_start = old._tick_start
             self._tick_num = old._tick_num
             self._tick_den = old._tick_den
@@ -336,13 +332,14 @@ class ThreadGroup:
             if now >= deadline:
                 tick = self.ticks + 1
                 behind = now - deadline
-                if behind >= self._shed_ns:  # far behind: shed the backlog, counted
-                    latest = self._latest_due(now)  # (due within the last period: on time)
-                    self.ticks_skipped += latest - tick
-                    tick = latest
-                    deadline = self._deadline(tick)
-                elif behind >= self.period_ns:
-                    self.ticks_late += 1
+                if behind >= self.period_ns:
+                    if behind >= SHED_BEHIND_NS and behind >= 2 * self.period_ns:  # shed, counted
+                        latest = self._latest_due(now)  # (due within the last period: on time)
+                        self.ticks_skipped += latest - tick
+                        tick = latest
+                        deadline = self._deadline(tick)
+                    else:
+                        self.ticks_late += 1
                 self.ticks = tick
                 self.deadline_ns = self._deadline(tick + 1)
                 head.processor.tick_ns = deadline
