@@ -26,6 +26,7 @@ from ..graph import Connection, Graph, Processor, ProcessorNode
 from ..plan import POOL_WORKERS, ConnectionPlan, GraphPlan, OverflowPolicy, PlanDiff, ThreadPriority
 from ._group import GroupKind, ThreadGroup
 from ._latency import LatencyRecorder
+from ._placement import Placement
 from ._pool import PooledRunner, WorkerPool
 from ._ports import bind_input, bind_outputs
 from ._priority import PriorityPolicy
@@ -89,6 +90,7 @@ class Engine:
         self.runners: dict[str, DedicatedRunner] = {}
         self.plan: GraphPlan | None = None
         self.priorities = PriorityPolicy()
+        self.placement = Placement()
         self._stopped = False
         self._removed_drops: dict[str, int] = {}
         self.pool: WorkerPool | None = None
@@ -232,6 +234,7 @@ class Engine:
             self.plan = plan
         for started in [runner.start_group() for runner in runners]:
             started.wait()
+        self.place(plan)
 
     def _setup_members(self, group: ThreadGroup) -> Callable[[], None]:
         return lambda: self._setup_members_of(group.members)
@@ -272,7 +275,25 @@ class Engine:
         if pool is not None and pool.running and not pool.runners():
             pool.stop(timeout)
 
+    def place(self, plan: GraphPlan) -> None:
+        """CPU placement of the dedicated threads (after a plan change; see
+        ``_placement``): the threads of each non-live component of an optimized plan
+        share a CPU, until measured to compete for it."""
+        components: dict[object, list[DedicatedRunner]] = {}
+        with self._lock:
+            if plan.optimized:
+                for runner in self.runners.values():
+                    if isinstance(runner, PooledRunner) or runner.group.live or runner.halted:
+                        continue
+                    key = self._component_of(runner.group.head_id)
+                    components.setdefault(key, []).append(runner)
+            self.placement.arrange(components)
+
+    def check_placement(self, runner: DedicatedRunner) -> None:
+        self.placement.check(runner)
+
     def _reset(self) -> None:
+        self.placement.clear()
         for slot in self.slots.values():
             for port in slot.inputs.values():
                 bind_input(port, None)
@@ -495,6 +516,7 @@ class Engine:
                         f"({', '.join([current.processor_id, *others])}) get no on_shutdown()",
                     )
                 )
+        self.placement.clear()
         for error in stuck:
             log.error("%s", error)
         return stuck

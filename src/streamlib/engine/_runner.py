@@ -27,6 +27,7 @@ from .._clock import Clock
 from ._group import DONE, MORE, WAIT_DEADLINE, GroupKind, ThreadGroup
 
 if TYPE_CHECKING:
+    from ._placement import Pack
     from ._slot import ProcessorSlot
 
 __all__ = ["DedicatedRunner", "RunnerHost", "is_engine_thread"]
@@ -52,6 +53,7 @@ class RunnerHost(Protocol):
     def end_component(self, processor_id: str) -> None: ...
     def hook_failed(self, slot: ProcessorSlot, hook: str, exc: BaseException) -> None: ...
     def tick_origin(self, period: Fraction, now: int) -> int: ...
+    def check_placement(self, runner: DedicatedRunner) -> None: ...
 
 
 class _Call:
@@ -135,6 +137,9 @@ class DedicatedRunner:
         self.halted = False
         """Set (by the engine) once the group's component was halted by a failure."""
         self.up = threading.Event()
+        self.pack: Pack | None = None
+        """The CPU this thread shares with the rest of its component, if it does (see
+        ``_placement``; set by the engine)."""
         self.thread: RunnerThread = self._new_thread()
         group.no_mail = self._mailbox.empty
 
@@ -245,6 +250,8 @@ class DedicatedRunner:
             if group.end_requested:
                 group.end_requested = False
                 self.host.end_component(group.current.processor_id)
+            if self.pack is not None and time.monotonic_ns() >= self.pack.due_ns:
+                self.host.check_placement(self)
             if need == MORE:
                 if group.kind == GroupKind.LOOP:
                     passes += 1

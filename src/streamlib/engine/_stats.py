@@ -91,6 +91,7 @@ def snapshot(engine: Engine, plan: GraphPlan | None = None) -> dict[str, Any]:
                 "processors": [m.processor_id for m in r.group.members],
                 "priority": r.priority.name,
                 "applied": r.applied,
+                "cpus": engine.placement.cpus_of(r.native_id),
             }
             for r in engine.runners.values()
             if r.applied is not None and r.thread.is_alive()
@@ -105,6 +106,7 @@ def snapshot(engine: Engine, plan: GraphPlan | None = None) -> dict[str, Any]:
                     "processors": pooled,
                     "priority": "REAL_TIME",
                     "applied": pool.applied.get(worker.native_id or -1),
+                    "cpus": engine.placement.cpus_of(worker.native_id),
                 }
                 for worker in pool.workers
                 if worker.native_id in pool.applied
