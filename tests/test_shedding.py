@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from streamlib import StreamRuntime
+from streamlib import ProcessorHandle, StreamRuntime
 from streamlib.engine._group import SHED_BEHIND_NS
 from streamlib.processors import ChordGeneratorProcessor, WavFileSourceProcessor
 from streamlib.testing import CollectingSink, FakeClock, instance
@@ -27,15 +27,20 @@ def _exact_chord(block: int) -> np.ndarray:
     return sum(np.sin(2 * np.pi * f * t) for f in (261.63, 329.63, 392.0)) * (0.2 / 3)  # type: ignore[no-any-return]
 
 
+def _live_chord_to_sink(rt: StreamRuntime) -> tuple[ProcessorHandle, CollectingSink]:
+    """A live chord generator -> a collecting sink, started."""
+    src = rt.add_processor(ChordGeneratorProcessor, live=True, buffer_size=512)
+    sink = rt.add_processor(CollectingSink)
+    rt.connect(src.output_port("audio"), sink.input_port("in"))
+    rt.start()
+    return src, instance(rt, sink)
+
+
 def test_a_source_far_behind_skips_to_its_latest_tick_and_counts_the_skipped() -> None:
     assert 49 * PERIOD > SHED_BEHIND_NS
     clock = FakeClock()
     with StreamRuntime(clock=clock) as rt:
-        src = rt.add_processor(ChordGeneratorProcessor, live=True, buffer_size=512)
-        sink = rt.add_processor(CollectingSink)
-        rt.connect(src.output_port("audio"), sink.input_port("in"))
-        rt.start()
-        collected = instance(rt, sink)
+        src, collected = _live_chord_to_sink(rt)
         for n in range(1, 4):
             clock.set(_at(n))
             assert collected.wait_for(n)
@@ -58,11 +63,7 @@ def test_a_source_a_little_behind_catches_up_on_every_tick() -> None:
     assert 2 * PERIOD < SHED_BEHIND_NS
     clock = FakeClock()
     with StreamRuntime(clock=clock) as rt:
-        src = rt.add_processor(ChordGeneratorProcessor, live=True, buffer_size=512)
-        sink = rt.add_processor(CollectingSink)
-        rt.connect(src.output_port("audio"), sink.input_port("in"))
-        rt.start()
-        collected = instance(rt, sink)
+        src, collected = _live_chord_to_sink(rt)
         clock.set(_at(1))
         assert collected.wait_for(1)
         # ticks 2..4 due at once: 2 periods (21 ms) behind (three frames: no more than

@@ -187,27 +187,28 @@ class Placement:
                     pack = Pack(runners)
                     self._restart_window(pack, PROBE_NS)
                 else:
+                    for gone in set(pack.members) - set(runners):
+                        gone.pack = None
                     pack.members = runners
                 packs[key] = pack
-                for runner in runners:
-                    runner.pack = pack
             for key, pack in self._packs.items():
                 if packs.get(key) is not pack:
                     pack.dissolved = True
+                    for member in pack.members:
+                        if member.pack is pack:
+                            member.pack = None
+            for pack in packs.values():
+                for runner in pack.members:
+                    runner.pack = pack
             self._packs = packs
             pinned = {r: p.cpu for p in packs.values() if p.state == PACKED for r in p.members}
             for runner in self._pinned.keys() - pinned.keys():
-                if runner.pack is not None and runner.pack.dissolved:
-                    runner.pack = None
                 if runner.thread.is_alive():  # (a retired runner's thread id may be reused)
                     self._set(runner.native_id, self.allowed)
             for runner, cpu in pinned.items():
                 if self._pinned.get(runner) != cpu:
                     self._set(runner.native_id, frozenset((cpu,)))
             self._pinned = pinned
-            for runner in (r for rs in components.values() for r in rs):
-                if runner.pack is not None and runner.pack.dissolved:
-                    runner.pack = None
 
     def check(self, runner: DedicatedRunner) -> None:
         """Called on a member runner's thread after a pass once its component's
