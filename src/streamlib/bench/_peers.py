@@ -77,7 +77,9 @@ def measure_live(variant: Variant, n: int, seconds: float, warmup: float) -> dic
         late0 = variant.late_ticks()
         cpu0, t0 = cpu_s(), time.monotonic()
         time.sleep(seconds / 2)
-        threads = os_threads() - base_threads
+        # threads started since the variant's start and still running: a thread of
+        # something else ending meanwhile (an earlier run's or test's) does not count
+        threads = len(os_threads() - base_threads)
         time.sleep(seconds / 2)
         cpu, wall = cpu_s() - cpu0, time.monotonic() - t0
         latencies = [x / 1e6 for x in record.latencies]
