@@ -5,8 +5,10 @@ live without losing a frame; workers never spin; a fault stops only its componen
 from __future__ import annotations
 
 import os
+import threading
 
 from streamlib import ProcessorError, StreamRuntime, ThreadingStrategy
+from streamlib.engine._pool import HELP_AFTER_NS
 from streamlib.plan import POOL_WORKERS, CostClass, optimize
 from streamlib.testing import (
     CollectingSink,
@@ -108,6 +110,57 @@ def test_groups_move_into_the_pool_and_out_again_losing_no_frame() -> None:
             assert sink.sequences == list(range(30))  # every frame once, in order
         for source in sources:
             assert source.emitted == 30  # the schedule never shifted through the moves
+        assert rt.errors == []
+
+
+class ThreadNoting(PassThrough):
+    """A pass-through that notes the thread of each call."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.threads: list[int] = []
+
+    def process(self) -> None:
+        self.threads.append(threading.get_ident())
+        super().process()
+
+
+def test_one_worker_runs_every_tick_while_it_keeps_up() -> None:
+    """Workers taking turns on the interpreter lock cost CPU on every turn: while no
+    due tick waits ``HELP_AFTER_NS``, the worker that is awake runs them all and the
+    others sleep; when ticks queue up, they are all run, in order."""
+    clock = FakeClock()
+    costs = FakeCosts()
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, costs)
+        n = 32  # phases 1/32 of a period apart: ~0.33 ms
+        pipelines = [live_pipeline(rt, (ThreadNoting,)) for _ in range(n)]
+        rt.start()
+        for p in pipelines:
+            all_cheap(costs, *p)
+        check_costs(rt)
+        assert all(rt.plan.processors[p[0].id].threading is ThreadingStrategy.POOLED for p in pipelines)  # type: ignore[attr-defined]
+        groups = [rt._engine.groups[p[0].id] for p in pipelines]  # type: ignore[attr-defined]
+        sinks = [instance(rt, p[-1]) for p in pipelines]
+        notes = [instance(rt, p[1]) for p in pipelines]
+        ticks = 0
+        while ticks < 3 * n:  # several due at once, none HELP_AFTER_NS late
+            now = min(g.deadline_ns for g in groups) + HELP_AFTER_NS * 9 // 10
+            wanted = [
+                len(sink.frames) + (g.deadline_ns <= now) for g, sink in zip(groups, sinks, strict=True)
+            ]
+            assert sum(wanted) - ticks >= 2
+            clock.set(now)
+            for sink, count in zip(sinks, wanted, strict=True):
+                assert sink.wait_for(count)
+            ticks = sum(wanted)
+        assert sum(len(note.threads) for note in notes) == ticks
+        assert len({t for note in notes for t in note.threads}) == 1
+        counts = [len(sink.frames) for sink in sinks]
+        clock.advance(5 * PERIOD)  # every pipeline 4-5 ticks behind at once (not shed yet)
+        for sink, count in zip(sinks, counts, strict=True):
+            assert sink.wait_for(count + 4)
+        assert all(sink.sequences == list(range(len(sink.frames))) for sink in sinks)
         assert rt.errors == []
 
 
