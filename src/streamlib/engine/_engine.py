@@ -24,6 +24,7 @@ from .._clock import Clock
 from .._errors import ProcessorError
 from ..graph import Connection, Graph, Processor, ProcessorNode
 from ..plan import POOL_WORKERS, ConnectionPlan, GraphPlan, OverflowPolicy, PlanDiff, ThreadPriority
+from ._collector import Collector
 from ._group import GroupKind, ThreadGroup
 from ._latency import LatencyRecorder
 from ._placement import Placement
@@ -91,6 +92,7 @@ class Engine:
         self.plan: GraphPlan | None = None
         self.priorities = PriorityPolicy()
         self.placement = Placement()
+        self.collector = Collector()
         self._stopped = False
         self._removed_drops: dict[str, int] = {}
         self.pool: WorkerPool | None = None
@@ -234,7 +236,7 @@ class Engine:
             self.plan = plan
         for started in [runner.start_group() for runner in runners]:
             started.wait()
-        self.place(plan)
+        self.after_plan(plan)
 
     def _setup_members(self, group: ThreadGroup) -> Callable[[], None]:
         return lambda: self._setup_members_of(group.members)
@@ -274,6 +276,13 @@ class Engine:
         pool = self.pool
         if pool is not None and pool.running and not pool.runners():
             pool.stop(timeout)
+
+    def after_plan(self, plan: GraphPlan) -> None:
+        """Once ``plan`` runs (after start or a re-plan): place the dedicated threads
+        on CPUs, and keep the garbage collector's full passes off the long-lived
+        objects while anything live runs (see ``_collector``)."""
+        self.place(plan)
+        self.collector.after_plan(frozenset(plan.processors), any(p.live for p in plan.processors.values()))
 
     def place(self, plan: GraphPlan) -> None:
         """CPU placement of the dedicated threads (after a plan change; see
@@ -517,6 +526,7 @@ class Engine:
                     )
                 )
         self.placement.clear()
+        self.collector.release()
         for error in stuck:
             log.error("%s", error)
         return stuck

@@ -284,6 +284,6 @@ class Replanner:
             runner.start_group(activate=runner.group.head_id not in moved) for runner in starting
         ]:
             started.wait()
-        self.engine.place(new)
+        self.engine.after_plan(new)
         self.engine.retire_idle_pool()
         self.engine._notify()
