@@ -82,12 +82,16 @@ def measure_live(variant: Variant, n: int, seconds: float, warmup: float) -> dic
         threads = len(os_threads() - base_threads)
         time.sleep(seconds / 2)
         cpu, wall = cpu_s() - cpu0, time.monotonic() - t0
-        latencies = [x / 1e6 for x in record.latencies]
-        processing = [x / 1e6 for x in record.processing]
+        # the window's late ticks first: converting ~200 k figures below holds the
+        # interpreter lock for tens of ms, which would make the pipelines late itself
         late = variant.late_ticks() - late0
+        arrived = len(record.processing)
     finally:
         variant.stop()
-    misses = sum(1 for x in record.processing if x > MISS_LATENCY_NS) + late
+    # (frames recorded after the window's end are left out)
+    latencies = [x / 1e6 for x in record.latencies[:arrived]]
+    processing = [x / 1e6 for x in record.processing[:arrived]]
+    misses = sum(1 for x in record.processing[:arrived] if x > MISS_LATENCY_NS) + late
     return {
         "pipelines": n,
         "threads": threads,
