@@ -20,7 +20,8 @@ the user made, not at a random moment), then freezes again.
 
 The collector is process-wide: freezing is reference-counted over engines, and when
 the last engine that froze stops (or runs nothing live), ``gc.unfreeze()`` puts the
-objects back where the collector expects them. Decisions are logged at INFO.
+objects back where the collector expects them. The first freeze, each collection and
+the unfreeze are logged at INFO (later freezes, one per edit, at DEBUG).
 """
 
 from __future__ import annotations
@@ -78,13 +79,13 @@ class Collector:
             gc.freeze()
             frozen = gc.get_freeze_count()
         self._frozen_ids = processor_ids if collected else self._frozen_ids | processor_ids
-        if frozen > before:
-            log.info(
-                "garbage collector: %d long-lived objects moved out of its full passes "
-                "(gc.freeze; %d in all) while live components run",
-                frozen - before,
-                frozen,
-            )
+        log.log(
+            logging.INFO if not before else logging.DEBUG,  # (every edit re-plans: quiet after the first)
+            "garbage collector: %d long-lived objects moved out of its full passes "
+            "(gc.freeze; %d in all) while live components run",
+            frozen - before,
+            frozen,
+        )
 
     def release(self) -> None:
         """This engine no longer runs anything live (or stopped): the last one to let

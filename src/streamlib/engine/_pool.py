@@ -60,7 +60,7 @@ interpreter lock, and each turn costs (a hand-over wakes a thread on the other c
 Measured at 140 live flagship pipelines: ~105 us of CPU per tick with one worker
 running them, ~155 us with two taking whatever is due, ~280 us while both are busy.
 So one worker runs the ticks while it keeps up; others join when ticks queue up
-behind it, and go back to sleep once nothing is due."""
+behind it, and leave what is due but not late to it again."""
 _AGAIN = -1
 """``PooledRunner.step()``: it has more to do right away."""
 _EXIT = -2
@@ -224,11 +224,13 @@ class WorkerPool:
 
     Waiting: one idle worker at a time is the *timekeeper*, blocked with a timeout to
     the earliest deadline; the other idle workers block without one. So a deadline
-    wakes one worker, not all of them. A worker takes whatever is due while it is
-    awake; it wakes an idle worker to help only when the next due runner is already
-    ``HELP_AFTER_NS`` late (so one worker runs everything while it keeps up, see
-    there); a runner made ready (mail, a wake-up) wakes the idle worker that ran
-    last; a new earliest deadline wakes the timekeeper to shorten its wait.
+    wakes one worker, not all of them. A worker takes what is due unless another is
+    stepping and it is not yet ``HELP_AFTER_NS`` late (that one takes it next); a
+    worker that takes a due runner wakes an idle one to help when the next is already
+    that late. So one worker runs everything while it keeps up (see
+    ``HELP_AFTER_NS``), and helpers go back to sleep once it does again. A runner
+    made ready (mail, a wake-up) wakes the idle worker that ran last; a new earliest
+    deadline wakes the timekeeper to shorten its wait.
     """
 
     def __init__(self, clock: Clock, size: int, on_start: Callable[[threading.Thread], None]) -> None:
@@ -242,6 +244,8 @@ class WorkerPool:
         self._runners: set[PooledRunner] = set()
         self._stopping = False
         self._idle: list[_Worker] = []
+        self._busy = 0
+        """Workers stepping a runner now."""
         self._keeper: _Worker | None = None
         self._crew: list[_Worker] = []
         self.workers: list[threading.Thread] = []
@@ -335,14 +339,20 @@ class WorkerPool:
             timeout: float | None = None
             if timed:
                 timeout = self.clock.timeout_s(timed[0][0])
-                if timeout == 0.0:
+                if timeout == 0.0 and self._busy and self.clock.now_ns() - timed[0][0] < HELP_AFTER_NS:
+                    # due, not late, and another worker is stepping: it takes this one
+                    # when it is done (and wakes a hand if it falls behind)
+                    if self._keeper is me:
+                        self._keeper = None
+                    timeout = None
+                elif timeout == 0.0:
                     runner = heapq.heappop(timed)[3]
                     if self._keeper is me:
                         self._keeper = None
                     if timed and self.clock.now_ns() - timed[0][0] >= HELP_AFTER_NS:
                         self._wake_one()  # the next one is behind as well: a second hand
                     return runner
-                if self._keeper is None or self._keeper is me:
+                elif self._keeper is None or self._keeper is me:
                     self._keeper = me
                 else:
                     timeout = None  # the timekeeper watches the clock
@@ -374,9 +384,11 @@ class WorkerPool:
                     return
                 runner.state = _RUNNING
                 runner.again = False
+                self._busy += 1
             runner.worker = me.thread
             when = runner.step()
             with lock:
+                self._busy -= 1
                 if when == _EXIT:
                     runner.state = _EXITED
                     self._runners.discard(runner)
