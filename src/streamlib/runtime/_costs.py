@@ -52,9 +52,16 @@ class CostSource(Protocol):
 
 
 _CHUNK = 8
-"""Processors looked at between two voluntary hand-overs of the interpreter lock: a
-check over hundreds of processors must not hold it for milliseconds, which would make
-every real-time thread wait (the switch interval is 5 ms)."""
+"""Processors looked at between two pauses (see ``CHUNK_PAUSE_S``)."""
+CHUNK_PAUSE_S = 0.0005
+"""The pause after each chunk: a check over hundreds of processors must not hold the
+interpreter lock for milliseconds, nor take it back at once after each chunk (a bare
+``sleep(0)`` hands it to a waiting pool worker and then competes for it again at each
+of the worker's native calls, halving the pool's throughput for the whole check).
+Measured at 150 live flagship pipelines, a check every 8 s: with ``sleep(0)``,
+processing p99 1.3-9.7 ms and late ticks in some 20 s windows; with 0.5 ms pauses,
+p99 1.1-1.2 ms and none. A check over 900 processors takes ~60 ms longer (under the
+runtime's edit lock)."""
 
 
 class MeasuredCosts:
@@ -86,7 +93,7 @@ class MeasuredCosts:
         seen = set()
         for i, slot in enumerate(self._engine.live_slots()):
             if i and not i % _CHUNK:
-                time.sleep(0)  # hand the interpreter to waiting real-time threads now
+                time.sleep(CHUNK_PAUSE_S)  # the interpreter to the real-time threads for a while
             pid = slot.processor_id
             seen.add(pid)
             for name, port in slot.outputs.items():
