@@ -91,7 +91,7 @@ def measure_live(variant: Variant, n: int, seconds: float, warmup: float) -> dic
     # (frames recorded after the window's end are left out)
     latencies = [x / 1e6 for x in record.latencies[:arrived]]
     processing = [x / 1e6 for x in record.processing[:arrived]]
-    misses = sum(1 for x in record.processing[:arrived] if x > MISS_LATENCY_NS) + late
+    misses = sum(1 for x in processing if x > MISS_LATENCY_NS / 1e6) + late
     return {
         "pipelines": n,
         "threads": threads,

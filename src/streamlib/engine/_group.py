@@ -282,9 +282,7 @@ class ThreadGroup:
         # write (the plan sizes those queues to hold one)
         marks = [port.count for port in self._queued_ports] if timed and self.live else None
         call = self._call_timed if timed else self._call
-        if kind == GroupKind.INPUT and len(head.in_endpoints) == 1:
-            self._run_single_input(head, call, timed)
-        elif kind == GroupKind.INPUT:
+        if kind == GroupKind.INPUT:
             endpoints = head.in_endpoints
             outputs = self._head_outputs
             no_mail = self.no_mail
@@ -356,40 +354,6 @@ class ThreadGroup:
                 if port.count - count > port.burst:
                     port.burst = port.count - count
         return self._next(head, kind)
-
-    def _run_single_input(self, head: ProcessorSlot, call: Any, timed: bool) -> None:
-        """The input-driven pass of a head with one input (the common case, e.g. every
-        sink): the same rules as the general loop, with less to add up per call."""
-        endpoint = head.in_endpoints[0]
-        items = endpoint._items
-        outputs = self._head_outputs
-        chain = self._chain
-        no_mail = self.no_mail
-        for _ in range(_BUDGET):
-            if not items:
-                if endpoint.at_eos():
-                    self._end(head)
-                    if self._chain:
-                        self._drain(timed)
-                break
-            before = endpoint.popped
-            for port in outputs:
-                before += port.count
-            ended = call(head) is _EOS
-            if ended:
-                self._end(head)
-            if chain:
-                self._drain(timed)
-            if ended:
-                break
-            after = endpoint.popped
-            for port in outputs:
-                after += port.count
-            if after == before:  # it took nothing and wrote nothing: it waits for more input
-                self._stall_mark = self._arrivals(head.in_endpoints)
-                break
-            if not no_mail():
-                break
 
     def _call(self, slot: ProcessorSlot) -> ProcessorStatus | None:
         self.current = slot

@@ -339,19 +339,18 @@ class WorkerPool:
             timeout: float | None = None
             if timed:
                 timeout = self.clock.timeout_s(timed[0][0])
-                if timeout == 0.0 and self._busy and self.clock.now_ns() - timed[0][0] < HELP_AFTER_NS:
-                    # due, not late, and another worker is stepping: it takes this one
-                    # when it is done (and wakes a hand if it falls behind)
+                if timeout == 0.0:  # due
                     if self._keeper is me:
                         self._keeper = None
+                    now = self.clock.now_ns()
+                    if not self._busy or now - timed[0][0] >= HELP_AFTER_NS:
+                        runner = heapq.heappop(timed)[3]
+                        if timed and now - timed[0][0] >= HELP_AFTER_NS:
+                            self._wake_one()  # the next one is behind as well: a second hand
+                        return runner
+                    # not late, and another worker is stepping: it takes this one when
+                    # it is done (and wakes a hand if it falls behind)
                     timeout = None
-                elif timeout == 0.0:
-                    runner = heapq.heappop(timed)[3]
-                    if self._keeper is me:
-                        self._keeper = None
-                    if timed and self.clock.now_ns() - timed[0][0] >= HELP_AFTER_NS:
-                        self._wake_one()  # the next one is behind as well: a second hand
-                    return runner
                 elif self._keeper is None or self._keeper is me:
                     self._keeper = me
                 else:
