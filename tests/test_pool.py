@@ -8,7 +8,7 @@ import os
 import threading
 
 from streamlib import ProcessorError, StreamRuntime, ThreadingStrategy
-from streamlib.engine._pool import HELP_AFTER_NS
+from streamlib.engine._pool import EARLY_NS, HELP_AFTER_NS
 from streamlib.plan import POOL_WORKERS, CostClass, optimize
 from streamlib.testing import (
     CollectingSink,
@@ -146,8 +146,9 @@ def test_one_worker_runs_every_tick_while_it_keeps_up() -> None:
         ticks = 0
         while ticks < 3 * n:  # several due at once, none HELP_AFTER_NS late
             now = min(g.deadline_ns for g in groups) + HELP_AFTER_NS * 9 // 10
-            wanted = [
-                len(sink.frames) + (g.deadline_ns <= now) for g, sink in zip(groups, sinks, strict=True)
+            wanted = [  # (the busy worker also runs what is due within EARLY_NS)
+                len(sink.frames) + (g.deadline_ns <= now + EARLY_NS)
+                for g, sink in zip(groups, sinks, strict=True)
             ]
             assert sum(wanted) - ticks >= 2
             clock.set(now)
@@ -161,6 +162,51 @@ def test_one_worker_runs_every_tick_while_it_keeps_up() -> None:
         for sink, count in zip(sinks, counts, strict=True):
             assert sink.wait_for(count + 4)
         assert all(sink.sequences == list(range(len(sink.frames))) for sink in sinks)
+        assert rt.errors == []
+
+
+def test_a_busy_worker_runs_a_tick_due_within_early_ns_instead_of_sleeping() -> None:
+    """A worker that has just run a tick also runs the next one whose deadline is at
+    most ``EARLY_NS`` ahead (a sleep that short costs more than it saves): its data is
+    the deadline's (``tick_ns``, timestamps), only delivered sooner. A tick further
+    ahead, or one only an idle worker would take, waits for its deadline."""
+    clock = FakeClock()
+    costs = FakeCosts()
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, costs)
+        # different periods, so each source's phase starts at the same origin: first
+        # deadlines PERIOD, PERIOD + EARLY_NS / 2 and PERIOD + 2 * EARLY_NS
+        periods = [PERIOD, PERIOD + EARLY_NS // 2, PERIOD + 2 * EARLY_NS]
+        pipelines = [
+            (src, *mids, sink)
+            for src, mids, sink in (
+                chain(rt, frames=None, live=True, sink_live=False, period_ns=p) for p in periods
+            )
+        ]
+        rt.start()
+        for p in pipelines:
+            all_cheap(costs, *p)
+        check_costs(rt)
+        groups = [rt._engine.groups[p[0].id] for p in pipelines]  # type: ignore[attr-defined]
+        assert all(rt.plan.processors[p[0].id].threading is ThreadingStrategy.POOLED for p in pipelines)  # type: ignore[attr-defined]
+        assert [g.deadline_ns for g in groups] == periods
+        first, near, far = (instance(rt, p[-1]) for p in pipelines)
+        clock.set(PERIOD)  # the first is due; the second is EARLY_NS / 2 ahead
+        assert first.wait_for(1)
+        assert near.wait_for(1)
+        assert clock.now_ns() == PERIOD < periods[1]
+        assert near.frames[0].timestamp_ns == 0  # its block began one period before its deadline
+        assert instance(rt, pipelines[1][0]).tick_ns == periods[1]
+        for _ in range(100):  # the third waits (time passes on the real clock only)
+            rt.stats()
+        assert far.frames == []
+        clock.set(periods[2] - EARLY_NS)  # an idle worker does not run ticks early
+        for _ in range(100):
+            rt.stats()
+        assert far.frames == []
+        clock.set(periods[2])
+        assert far.wait_for(1)
+        assert far.frames[0].timestamp_ns == 0
         assert rt.errors == []
 
 

@@ -267,7 +267,11 @@ class ThreadGroup:
 
     # --- the pass --------------------------------------------------------------------
 
-    def run_pass(self) -> int:
+    def run_pass(self, early_ns: int = 0) -> int:
+        """One pass (see the module doc); says what the group needs next. A clock-driven
+        head ticks when its deadline is at most ``early_ns`` ahead (a pool worker that is
+        already awake runs it rather than sleeping that long; the tick is the
+        deadline's all the same)."""
         self._passes = passes = self._passes + 1
         timed = not passes & _SAMPLE_MASK
         head = self.head
@@ -329,7 +333,7 @@ class ThreadGroup:
         else:
             now = self.clock.now_ns()
             deadline = self.deadline_ns
-            if now >= deadline:
+            if now + early_ns >= deadline:
                 tick = self.ticks + 1
                 behind = now - deadline
                 if behind >= self.period_ns:
