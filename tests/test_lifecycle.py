@@ -96,14 +96,18 @@ def test_stats_has_the_documented_fields_and_serializes() -> None:
         assert set(stats["optimizer"]) >= {"cache_hits", "cache_misses", "cache_entries", "last_analysis_us"}
 
 
-def test_unscheduled_processors_are_reported_as_such() -> None:
+def test_unscheduled_processors_are_reported_as_such(caplog: pytest.LogCaptureFixture) -> None:
     with StreamRuntime() as rt:
         src = rt.add_processor(ScriptedSource, num_frames=3)
         lonely = rt.add_processor(CollectingSink)
         sink = rt.add_processor(CollectingSink)
         rt.connect(src.output_port("out"), sink.input_port("in"))
         assert not rt.plan.processors[lonely.id].scheduled
-        rt.start()
+        with caplog.at_level("WARNING", logger="streamlib"):
+            rt.start()
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        held = f"{lonely.id} (CollectingSink)"
+        assert warnings == [f"start(): not scheduled until a port side is connected: {held}"]
         assert rt.run(timeout=10)
         assert rt.stats()["processors"][lonely.id]["state"] == "not scheduled"
         assert rt.stats()["processors"][lonely.id]["thread"] is None

@@ -299,6 +299,12 @@ class StreamRuntime:
             self._state = _State.RUNNING
             self._optimizer.start_learning(self._graph)
             log.info("%s", self._plan)
+            held = [pid for pid, p in self._plan.processors.items() if not p.scheduled]
+            if held:  # (a source feeding one waits for it: run() would not return)
+                log.warning(
+                    "start(): not scheduled until a port side is connected: %s",
+                    ", ".join(f"{pid} ({self._graph.nodes[pid].type_name})" for pid in held),
+                )
             if self._monitor is not None:
                 self._monitor.start()
                 self._poke_monitor()
