@@ -21,6 +21,10 @@ class ArraySourceConfig(ProcessorConfig):
     block_sizes: tuple[int, ...] = (512,)
     """Emitted in this (repeating) pattern of block sizes."""
     start_ns: int = 0
+    gap_every: int = 0
+    """Every this many blocks, the stream's stamps jump ``gap_ns`` ahead (as if frames
+    were dropped upstream); 0: no gaps."""
+    gap_ns: int = 0
     meta: str = field(default="", metadata={"plan": False})
 
 
@@ -44,6 +48,8 @@ class ArraySource(Processor):
         n = c.block_sizes[self._index % len(c.block_sizes)]
         block = np.ascontiguousarray(self._data[self._position : self._position + n], np.float32)
         ts = c.start_ns + self._position * 1_000_000_000 // c.sample_rate
+        if c.gap_every:
+            ts += self._index // c.gap_every * c.gap_ns
         self.audio.write(AudioFrame(block, c.sample_rate, ts, self._index))
         self._position += len(block)
         self._index += 1
@@ -57,6 +63,7 @@ def run_chain(
     sample_rate: int = 48000,
     block_sizes: tuple[int, ...] = (512,),
     optimize: bool = True,
+    **source_fields: Any,
 ) -> list[AudioFrame]:
     """signal -> middles... -> collecting sink; returns the frames that arrived."""
     from streamlib.testing import CollectingSink, instance
@@ -65,7 +72,9 @@ def run_chain(
     SIGNALS[key] = signal
     try:
         with StreamRuntime(optimize=optimize) as rt:
-            src = rt.add_processor(ArraySource, signal=key, sample_rate=sample_rate, block_sizes=block_sizes)
+            src = rt.add_processor(
+                ArraySource, signal=key, sample_rate=sample_rate, block_sizes=block_sizes, **source_fields
+            )
             previous = src.output_port("audio")
             for cls, fields in middles:
                 handle = rt.add_processor(cls, **fields)

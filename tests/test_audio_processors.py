@@ -116,6 +116,33 @@ def test_rechunking_is_bit_exact_and_conserves_length(target: int) -> None:
     assert all(abs(f.timestamp_ns - t) <= 1 for f, t in zip(frames, exact, strict=True))
 
 
+def test_rechunked_blocks_are_stamped_from_the_frame_holding_their_first_sample_across_gaps() -> None:
+    """Frames dropped upstream leave gaps in the stamps: each block is stamped with the
+    capture time of its first sample, read from the input frame that holds it."""
+    signal = noise(10_007, channels=2)
+    sizes = (100, 733, 7, 512)
+    gap = 5_000_000
+    frames = run_chain(
+        signal,
+        [(BufferRechunkerProcessor, {"target_buffer_size": 480})],
+        block_sizes=sizes,
+        gap_every=3,
+        gap_ns=gap,
+    )
+    assert np.array_equal(joined(frames), signal)
+    starts, stamps, position, k = [], [], 0, 0  # the input frames, as the source stamped them
+    while position < len(signal):
+        starts.append(position)
+        stamps.append(position * 1_000_000_000 // 48000 + k // 3 * gap)
+        position += sizes[k % len(sizes)]
+        k += 1
+    first = 0
+    for frame in frames:
+        i = int(np.searchsorted(starts, first, side="right")) - 1
+        assert frame.timestamp_ns == stamps[i] + (first - starts[i]) * 1_000_000_000 // 48000
+        first += frame.num_frames
+
+
 # --- channel converter -------------------------------------------------------------------
 
 

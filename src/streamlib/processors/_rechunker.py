@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +37,8 @@ class BufferRechunkerProcessor(Processor):
     audio_out = Output(AudioFrame)
 
     def setup(self) -> None:
-        self._pieces: deque[np.ndarray[Any, Any]] = deque()
-        self._buffered = 0
+        self._rest: np.ndarray[Any, Any] | None = None
+        """Samples not emitted yet (fewer than a block), or None."""
         self._timeline = SampleTimeline()
         self._out_position = 0
         self._sequence = 0
@@ -49,45 +48,51 @@ class BufferRechunkerProcessor(Processor):
         frame = self.audio_in.read()
         if frame is None:
             return
-        shape = (frame.sample_rate, frame.channels)
-        if self._format is None:
+        samples = frame.samples
+        rate = frame.sample_rate
+        shape = (rate, samples.shape[1])
+        if shape != self._format:
+            if self._format is not None:
+                raise ProcessorError(
+                    self.processor_id,
+                    type(self).__name__,
+                    f"frame {frame.sequence} is {rate} Hz x {shape[1]} channels; the stream started "
+                    f"as {self._format[0]} Hz x {self._format[1]}",
+                )
             self._format = shape
-        elif shape != self._format:
-            raise ProcessorError(
-                self.processor_id,
-                type(self).__name__,
-                f"frame {frame.sequence} is {frame.sample_rate} Hz x {frame.channels} channels; the stream "
-                f"started as {self._format[0]} Hz x {self._format[1]}",
-            )
         self._timeline.feed(frame)
-        self._pieces.append(frame.samples)
-        self._buffered += frame.num_frames
         size = self.config.target_buffer_size
-        while self._buffered >= size:
-            self._emit(size)
+        n = len(samples)
+        start = 0
+        rest = self._rest
+        if rest is not None:  # the next block begins with what earlier frames left
+            start = size - len(rest)
+            if n < start:
+                self._rest = np.concatenate((rest, samples))
+                return
+            self._write(np.concatenate((rest, samples[:start])), rate)
+        if n - start >= size:  # whole blocks inside this frame: views, no copy
+            self._timeline.forget_before(self._out_position)
+            write = self.audio_out.write
+            sequence = self._sequence
+            base = frame.timestamp_ns  # (what the timeline answers for samples of this frame)
+            first = start
+            while n - start >= size:
+                timestamp = base + start * 1_000_000_000 // rate
+                write(AudioFrame(samples[start : start + size], rate, timestamp, sequence))
+                start += size
+                sequence += 1
+            self._sequence = sequence
+            self._out_position += start - first
+        self._rest = samples[start:] if start < n else None
 
     def on_end_of_stream(self) -> None:
-        if self._buffered:
-            self._emit(self._buffered)
+        if self._rest is not None and self._format is not None:
+            rest, self._rest = self._rest, None
+            self._write(rest, self._format[0])
 
-    def _emit(self, n: int) -> None:
-        parts = []
-        needed = n
-        pieces = self._pieces
-        while needed:
-            piece = pieces[0]
-            if len(piece) <= needed:
-                parts.append(piece)
-                pieces.popleft()
-                needed -= len(piece)
-            else:
-                parts.append(piece[:needed])
-                pieces[0] = piece[needed:]
-                needed = 0
-        block = parts[0] if len(parts) == 1 else np.concatenate(parts)  # one part: no copy
-        assert self._format is not None
+    def _write(self, block: np.ndarray[Any, Any], rate: int) -> None:
         timestamp = self._timeline.time_at(self._out_position)
-        self.audio_out.write(AudioFrame(block, self._format[0], timestamp, self._sequence))
-        self._buffered -= n
-        self._out_position += n
+        self.audio_out.write(AudioFrame(block, rate, timestamp, self._sequence))
+        self._out_position += len(block)
         self._sequence += 1

@@ -76,9 +76,12 @@ class AudioResamplerProcessor(Processor):
                 f"frame {frame.sequence} is at {frame.sample_rate} Hz; this resampler is configured "
                 f"for source_sample_rate={c.source_sample_rate}",
             )
-        if self._stream is None:
-            self._open(frame.channels)
-        elif frame.channels != self._channels:
+        samples = frame.samples
+        stream = self._stream
+        if stream is None:
+            self._open(samples.shape[1])
+            stream = self._stream
+        elif samples.shape[1] != self._channels:
             raise ProcessorError(
                 self.processor_id,
                 type(self).__name__,
@@ -86,10 +89,12 @@ class AudioResamplerProcessor(Processor):
                 f"{self._channels}",
             )
         self._timeline.feed(frame)
-        if self._stream is False:  # equal rates: nothing to do
-            self._emit(frame.samples)
+        if stream is False:  # equal rates: nothing to do
+            self._emit(samples)
             return
-        self._emit(self._stream.resample_chunk(np.ascontiguousarray(frame.samples)))
+        out = stream.resample_chunk(np.ascontiguousarray(samples))
+        if len(out):  # (libsoxr releases its output in bursts: mostly nothing)
+            self._emit(out)
 
     def on_end_of_stream(self) -> None:
         if self._stream:
