@@ -79,38 +79,35 @@ class ReverbProcessor(Processor):
                 type(self).__name__,
                 f"the reverb takes mono or stereo; frame {frame.sequence} has {channels} channels",
             )
-        if self._held is None and channels < n <= self._chunk:  # the steady state: one call
-            rate = frame.sample_rate
-            out = self._reverb.process(samples, rate, reset=False)
-            self.audio_out.write(AudioFrame(out, rate, frame.timestamp_ns, frame.sequence))
-            return
         if self._held is not None:
             held, self._held = self._held, None
-            samples = np.concatenate([held.samples, frame.samples])
+            samples = np.concatenate([held.samples, samples])
             frame = held.with_samples(samples)
-        if frame.num_frames <= frame.channels or (not self._chunk and frame.num_frames < _MIN_FIRST):
+            n = len(samples)
+        if n <= channels or (not self._chunk and n < _MIN_FIRST):
             self._held = frame
             return
-        self._run(frame)
+        self._run(frame, samples)
 
     def on_end_of_stream(self) -> None:
         held, self._held = self._held, None
         if held is None:
             return
         if held.num_frames > held.channels:
-            self._run(held)
+            self._run(held, held.samples)
         else:  # pad the ambiguous tail; keep only its own samples
             padded = np.concatenate([held.samples, np.zeros((held.channels + 1, held.channels), np.float32)])
             out = self._reverb.process(padded, held.sample_rate, reset=False)
             self.audio_out.write(held.with_samples(np.ascontiguousarray(out[: held.num_frames])))
 
-    def _run(self, frame: AudioFrame) -> None:
-        samples = frame.samples
+    def _run(self, frame: AudioFrame, samples: np.ndarray[Any, Any]) -> None:
+        """Process ``samples`` (``frame``'s) and write them with ``frame``'s stamp."""
+        rate = frame.sample_rate
         if not self._chunk:
             self._chunk = len(samples)
         if len(samples) <= self._chunk:
-            out: Any = self._reverb.process(samples, frame.sample_rate, reset=False)
+            out: Any = self._reverb.process(samples, rate, reset=False)
         else:  # equal pieces, none larger than the first call, none ambiguous
             pieces = np.array_split(samples, -(-len(samples) // self._chunk))
-            out = np.concatenate([self._reverb.process(p, frame.sample_rate, reset=False) for p in pieces])
-        self.audio_out.write(frame.with_samples(out))
+            out = np.concatenate([self._reverb.process(p, rate, reset=False) for p in pieces])
+        self.audio_out.write(AudioFrame(out, rate, frame.timestamp_ns, frame.sequence))
