@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 from streamlib import ProcessorError, StreamRuntime, ThreadingStrategy
-from streamlib.engine._pool import EARLY_NS, HELP_AFTER_NS
+from streamlib.engine._pool import EARLY_NS, HELP_AFTER_NS, PROBE_STEPS, RETRY_NS, HelpMeter
 from streamlib.plan import POOL_WORKERS, CostClass, optimize
 from streamlib.testing import (
     CollectingSink,
@@ -163,6 +164,66 @@ def test_one_worker_runs_every_tick_while_it_keeps_up() -> None:
             assert sink.wait_for(count + 4)
         assert all(sink.sequences == list(range(len(sink.frames))) for sink in sinks)
         assert rt.errors == []
+
+
+class Napping(ThreadNoting):
+    """Notes its thread, then releases the interpreter lock for a while (as native work
+    does), so an idle worker woken to help would get to run."""
+
+    def process(self) -> None:
+        time.sleep(0.0005)
+        super().process()
+
+
+def test_the_help_meter_allows_a_second_worker_only_while_it_pays() -> None:
+    """Two workers stepping at once take turns on the interpreter lock; whether that
+    gets more done than one worker alone is measured (fake durations here)."""
+    meter = HelpMeter()
+    now = 10**12
+    for _ in range(100):
+        meter.note(100_000, overlapped=False)  # alone: 100 us a step
+    for _ in range(PROBE_STEPS - 1):
+        meter.note(300_000, overlapped=True)  # overlapped: 300 us (two get 2/3 of one's)
+        assert meter.pays(now)  # still measuring
+    meter.note(300_000, overlapped=True)
+    assert not meter.pays(now)
+    for _ in range(100):  # help is off for RETRY_NS, whatever is seen meanwhile
+        meter.note(100_000, overlapped=True)
+    assert not meter.pays(now + RETRY_NS - 1)
+    assert meter.pays(now + RETRY_NS)  # then it measures afresh
+    for _ in range(PROBE_STEPS):
+        meter.note(130_000, overlapped=True)  # native work side by side: two get 1.5x
+    assert meter.pays(now + RETRY_NS + 1)
+    for _ in range(200):
+        meter.note(200_000, overlapped=True)  # the mix changed: 2x100/200 = 1 < 1.2
+    assert not meter.pays(now + RETRY_NS + 2)
+
+
+def test_workers_do_not_help_each_other_where_it_does_not_pay() -> None:
+    """With the meter's verdict against help, ticks that queue up behind the worker
+    are all run, in order, by that one worker; with it for help, a second joins."""
+    for helps in (False, True):
+        clock = FakeClock()
+        costs = FakeCosts()
+        with StreamRuntime(clock=clock) as rt:
+            use_costs(rt, costs)
+            pipelines = [live_pipeline(rt, (Napping,)) for _ in range(8)]
+            rt.start()
+            for p in pipelines:
+                all_cheap(costs, *p)
+            check_costs(rt)
+            assert all(rt.plan.processors[p[0].id].threading is ThreadingStrategy.POOLED for p in pipelines)  # type: ignore[attr-defined]
+            rt._engine.pool.meter.against_until = 0 if helps else 2**62  # type: ignore[attr-defined]
+            sinks = [instance(rt, p[-1]) for p in pipelines]
+            notes = [instance(rt, p[1]) for p in pipelines]
+            before = [len(note.threads) for note in notes]
+            clock.advance(5 * PERIOD)  # every pipeline 4-5 ticks behind at once
+            for sink in sinks:
+                assert sink.wait_for(4)
+            threads = {t for note, k in zip(notes, before, strict=True) for t in note.threads[k:]}
+            assert len(threads) == (2 if helps else 1)
+            assert all(sink.sequences == list(range(len(sink.frames))) for sink in sinks)
+            assert rt.errors == []
 
 
 def test_a_busy_worker_runs_a_tick_due_within_early_ns_instead_of_sleeping() -> None:

@@ -11,7 +11,9 @@ whose deadline is the earliest and due, runs one step (its mail, then one pass),
 and re-arms it at the absolute deadline the group asks for (no drift). A worker
 that has just run a tick runs the next one without sleeping when it is due within
 ``EARLY_NS``. A second worker joins only when ticks queue up behind the first
-(``HELP_AFTER_NS``). Nothing spins: with nothing due, workers block on a condition
+(``HELP_AFTER_NS``), and only where two workers stepping at once are measured to get
+more done than one (``HelpMeter``: under the interpreter lock they often do not).
+Nothing spins: with nothing due, workers block on a condition
 with a timeout to the earliest deadline (or none).
 
 Synchronization: the pool's lock guards its queues, its idle workers and every
@@ -29,6 +31,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
+from time import perf_counter_ns as perf_ns
 from typing import TYPE_CHECKING, Any
 
 from .._clock import Clock
@@ -56,12 +59,11 @@ _IDLE, _READY, _TIMED, _RUNNING, _EXITED = range(5)
 """A pooled runner's scheduling state."""
 HELP_AFTER_NS = 1_000_000
 """A worker that takes a due runner wakes an idle one to help only when the next is
-already this late. Threads that run Python at the same time take turns on the
-interpreter lock, and each turn costs (a hand-over wakes a thread on the other core).
-Measured at 140 live flagship pipelines: ~105 us of CPU per tick with one worker
-running them, ~155 us with two taking whatever is due, ~280 us while both are busy.
-So one worker runs the ticks while it keeps up; others join when ticks queue up
-behind it, and leave what is due but not late to it again."""
+already this late (and a second worker pays, see ``HelpMeter``). Threads that run
+Python at the same time take turns on the interpreter lock, and each turn costs (a
+hand-over wakes a thread on the other core). So one worker runs the ticks while it
+keeps up; others join when ticks queue up behind it, and leave what is due but not
+late to it again."""
 EARLY_NS = 300_000
 """A worker that has just stepped a runner also runs the next tick whose deadline is at
 most this far ahead (when no other worker is stepping), instead of sleeping for less
@@ -74,6 +76,15 @@ flagship pipelines, 20 s, same session), sleeping until each deadline -> this: C
 audio second 7.8 -> 6.8 ms at 40 pipelines, 6.4 -> 5.7 at 80, 6.2 -> 5.9 at 120 (p99
 1.37 -> 0.44 ms there); unchanged at 20 (ticks 1 ms apart); the density is not moved
 by it (above ~150 both fall behind)."""
+HELP_GAIN = 1.2
+"""A second worker pays when two workers stepping at once get through at least this
+many times the steps one gets through alone (from their measured wall time per step)."""
+PROBE_STEPS = 32
+"""Steps run with another worker stepping at the same time that the meter averages
+before it judges; while it has fewer, help is allowed (that is how it measures)."""
+RETRY_NS = 10_000_000_000
+"""After a verdict against help, how long the pool runs on one worker before it lets
+helpers join again to measure afresh (the work mix may have changed)."""
 _AGAIN = -1
 """``PooledRunner.step()``: it has more to do right away."""
 _EXIT = -2
@@ -221,6 +232,69 @@ class PooledRunner(DedicatedRunner):
         return _EXIT
 
 
+class HelpMeter:
+    """Whether a second worker adds throughput, measured: the wall time per step of
+    steps run alone and of steps that overlapped another worker's. Two workers pay
+    when ``2 / overlapped >= HELP_GAIN / alone``. Whether they do depends on the work:
+    groups that spend their ticks in native code that releases the interpreter lock
+    (an encoder, a large FFT) run side by side nearly as fast as alone; groups of
+    short native calls between Python (the flagship audio chain) hand the lock over
+    at every call, and there, measured at 165 live flagship pipelines, a step
+    overlapping another took ~310 us of wall time (~200 us of CPU) against ~100 us
+    alone: two workers got through fewer ticks than one, so a pool that fell 1 ms
+    behind (a cost check, a stall) stayed behind until sources were shed.
+
+    Until ``PROBE_STEPS`` overlapped steps are measured, help is allowed; a verdict
+    against it holds for ``RETRY_NS``, then the meter measures afresh.
+    Synchronization: the pool's lock."""
+
+    __slots__ = ("alone_ns", "overlapped_ns", "overlapped", "against_until", "verdict")
+
+    def __init__(self) -> None:
+        self.alone_ns = 0.0
+        """Mean wall time of a step run alone (moving average; 0: none yet)."""
+        self.overlapped_ns = 0.0
+        """Mean wall time of a step that overlapped another worker's."""
+        self.overlapped = 0
+        """Overlapped steps measured since the meter last started afresh."""
+        self.against_until = 0
+        """perf-counter ns: help is not allowed until then (0: no verdict against)."""
+        self.verdict: bool | None = None
+        """The last verdict (None: none yet); a change is logged."""
+
+    def note(self, wall_ns: int, overlapped: bool) -> None:
+        if overlapped:
+            self.overlapped += 1
+            self.overlapped_ns += (wall_ns - self.overlapped_ns) / min(self.overlapped, 16)
+        elif self.alone_ns:
+            self.alone_ns += (wall_ns - self.alone_ns) / 64
+        else:
+            self.alone_ns = float(wall_ns)
+
+    def pays(self, now_ns: int) -> bool:
+        """Whether a worker may help another that is behind (``now_ns``: perf counter)."""
+        if self.against_until:
+            if now_ns < self.against_until:
+                return False
+            self.against_until = 0
+            self.overlapped = 0  # measure afresh
+            return True
+        if self.overlapped < PROBE_STEPS or not self.alone_ns:
+            return True
+        pays = 2 * self.alone_ns >= HELP_GAIN * self.overlapped_ns
+        if pays != self.verdict:
+            self.verdict = pays
+            log.info(
+                "pool: %s (a step overlapping another's took %.0f us of wall time, one alone %.0f us)",
+                "workers help each other" if pays else "one worker at a time, others do not help",
+                self.overlapped_ns / 1000,
+                self.alone_ns / 1000,
+            )
+        if not pays:
+            self.against_until = now_ns + RETRY_NS
+        return pays
+
+
 class _Worker:
     """A pool worker's thread and the box it blocks on when idle (a C-level queue:
     cheaper to block on and to wake than a condition)."""
@@ -240,8 +314,9 @@ class WorkerPool:
     wakes one worker, not all of them. A worker takes what is due unless another is
     stepping and it is not yet ``HELP_AFTER_NS`` late (that one takes it next); a
     worker that takes a due runner wakes an idle one to help when the next is already
-    that late. So one worker runs everything while it keeps up (see
-    ``HELP_AFTER_NS``), and helpers go back to sleep once it does again. A runner
+    that late and ``meter`` finds that two workers get more done than one. So one
+    worker runs everything while it keeps up (see ``HELP_AFTER_NS``), and helpers go
+    back to sleep once it does again. A runner
     made ready (mail, a wake-up) wakes the idle worker that ran last; a new earliest
     deadline wakes the timekeeper to shorten its wait.
     """
@@ -259,6 +334,9 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._busy = 0
         """Workers stepping a runner now."""
+        self._starts = 0
+        """Steps begun so far (to tell which steps overlapped another)."""
+        self.meter = HelpMeter()
         self._keeper: _Worker | None = None
         self._crew: list[_Worker] = []
         self.workers: list[threading.Thread] = []
@@ -356,9 +434,9 @@ class WorkerPool:
                 if timeout == 0.0 or (warm and timed[0][0] - now <= EARLY_NS):  # due, or soon
                     if self._keeper is me:
                         self._keeper = None
-                    if not self._busy or now - timed[0][0] >= HELP_AFTER_NS:
+                    if not self._busy or (now - timed[0][0] >= HELP_AFTER_NS and self.meter.pays(perf_ns())):
                         runner = heapq.heappop(timed)[3]
-                        if timed and now - timed[0][0] >= HELP_AFTER_NS:
+                        if timed and now - timed[0][0] >= HELP_AFTER_NS and self.meter.pays(perf_ns()):
                             self._wake_one()  # the next one is behind as well: a second hand
                         return runner
                     # not late, and another worker is stepping: it takes this one when
@@ -399,11 +477,17 @@ class WorkerPool:
                 runner.state = _RUNNING
                 runner.again = False
                 self._busy += 1
+                self._starts += 1
+                overlapped = self._busy > 1
+                starts = self._starts
             runner.worker = me.thread
+            began = perf_ns()
             when = runner.step()
+            wall = perf_ns() - began
             warm = True
             with lock:
                 self._busy -= 1
+                self.meter.note(wall, overlapped or self._busy > 0 or self._starts != starts)
                 if when == _EXIT:
                     runner.state = _EXITED
                     self._runners.discard(runner)
