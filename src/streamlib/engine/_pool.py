@@ -13,8 +13,8 @@ that has just run a tick runs the next one without sleeping when it is due withi
 ``EARLY_NS``. A second worker joins only when ticks queue up behind the first
 (``HELP_AFTER_NS``), and only where two workers stepping at once are measured to get
 more done than one (``HelpMeter``: under the interpreter lock they often do not).
-Nothing spins: with nothing due, workers block on a condition
-with a timeout to the earliest deadline (or none).
+Nothing spins: with nothing due, workers block on a condition with a timeout to the
+earliest deadline (or none).
 
 Synchronization: the pool's lock guards its queues, its idle workers and every
 runner's scheduling state; a runner is in at most one of (idle, ready, timed, running), so
@@ -316,9 +316,9 @@ class WorkerPool:
     worker that takes a due runner wakes an idle one to help when the next is already
     that late and ``meter`` finds that two workers get more done than one. So one
     worker runs everything while it keeps up (see ``HELP_AFTER_NS``), and helpers go
-    back to sleep once it does again. A runner
-    made ready (mail, a wake-up) wakes the idle worker that ran last; a new earliest
-    deadline wakes the timekeeper to shorten its wait.
+    back to sleep once it does again. A runner made ready (mail, a wake-up) wakes the
+    idle worker that ran last; a new earliest deadline wakes the timekeeper to shorten
+    its wait.
     """
 
     def __init__(self, clock: Clock, size: int, on_start: Callable[[threading.Thread], None]) -> None:
