@@ -422,6 +422,11 @@ class WorkerPool:
             elif len(self._idle) == len(self._crew):  # (a running worker looks when it is done)
                 self._wake_one()
 
+    def _help_wanted(self, due_ns: int, now_ns: int) -> bool:
+        """Whether a tick due at ``due_ns`` is for a second worker while one steps: it is
+        ``HELP_AFTER_NS`` late, and two workers pay (``meter``)."""
+        return now_ns - due_ns >= HELP_AFTER_NS and self.meter.pays(perf_ns())
+
     # --- the workers -----------------------------------------------------------------------
 
     def _next(self, me: _Worker, warm: bool = False) -> PooledRunner | None:
@@ -440,9 +445,9 @@ class WorkerPool:
                 if timeout == 0.0 or (warm and timed[0][0] - now <= EARLY_NS):  # due, or soon
                     if self._keeper is me:
                         self._keeper = None
-                    if not self._busy or (now - timed[0][0] >= HELP_AFTER_NS and self.meter.pays(perf_ns())):
+                    if not self._busy or self._help_wanted(timed[0][0], now):
                         runner = heapq.heappop(timed)[3]
-                        if timed and now - timed[0][0] >= HELP_AFTER_NS and self.meter.pays(perf_ns()):
+                        if timed and self._help_wanted(timed[0][0], now):
                             self._wake_one()  # the next one is behind as well: a second hand
                         return runner
                     # not late, and another worker is stepping: it takes this one when
