@@ -3,6 +3,9 @@ costs, the cost class in the plan cache key, and live re-plans when costs change
 
 from __future__ import annotations
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 
 from streamlib import StreamRuntime, ThreadingStrategy
@@ -20,6 +23,8 @@ from streamlib.testing import (
     instance,
     use_costs,
 )
+
+from streamlib.runtime import _costs as costs_module
 
 from .conftest import streamlib_threads
 from .helpers import chain
@@ -244,6 +249,46 @@ def test_a_processor_declared_lightweight_but_measured_slow_is_moved_out() -> No
         assert p99 >= 4000
         assert collected.wait_for(len(collected.sequences) + 5)  # still running
         assert rt.errors == []
+
+
+def test_a_look_at_the_measurements_holds_up_neither_edits_nor_a_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The runtime's own measurements are read in paced chunks (a look at hundreds of
+    processors takes a few hundred ms) outside the edit lock: an edit goes ahead while
+    a look pauses between two chunks, and a stop ends the look at its next pause."""
+    in_pause, go_on = threading.Event(), threading.Event()
+
+    def pause(_seconds: float) -> None:
+        in_pause.set()
+        go_on.wait(10)
+
+    monkeypatch.setattr(costs_module, "time", SimpleNamespace(sleep=pause))
+    rt = StreamRuntime()
+    use_costs(rt)  # the runtime's own measurements; the test decides when to look
+    _src, _mids, sink = chain(rt, frames=None, live=True, middles=(PassThrough,) * 8, sink_live=False)
+    rt.start()
+    try:
+        assert instance(rt, sink).wait_for(3)
+        looking = threading.Thread(target=check_costs, args=(rt,))
+        looking.start()
+        assert in_pause.wait(10)  # past the first chunk of processors, pausing
+        edited = threading.Event()
+
+        def edit() -> None:
+            rt.remove_processor(rt.add_processor(PassThrough))
+            edited.set()
+
+        threading.Thread(target=edit).start()
+        assert edited.wait(10), "an edit waited for a look at the measurements"
+        rt.stop()  # goes ahead as well
+        assert looking.is_alive()  # (the look is still paused)
+    finally:
+        go_on.set()
+        rt.stop()
+    looking.join(10)  # it ends at its next pause, and re-plans nothing
+    assert not looking.is_alive()
+    assert rt.errors == []
 
 
 def test_the_baseline_reads_no_measurements() -> None:

@@ -53,15 +53,18 @@ class CostSource(Protocol):
 
 _CHUNK = 8
 """Processors looked at between two pauses (see ``CHUNK_PAUSE_S``)."""
-CHUNK_PAUSE_S = 0.0005
-"""The pause after each chunk: a check over hundreds of processors must not hold the
-interpreter lock for milliseconds, nor take it back at once after each chunk (a bare
-``sleep(0)`` hands it to a waiting pool worker and then competes for it again at each
-of the worker's native calls, halving the pool's throughput for the whole check).
-Measured at 150 live flagship pipelines, a check every 8 s: with ``sleep(0)``,
-processing p99 1.3-9.7 ms and late ticks in some 20 s windows; with 0.5 ms pauses,
-p99 1.1-1.2 ms and none. A check over 900 processors takes ~60 ms longer (under the
-runtime's edit lock)."""
+CHUNK_PAUSE_S = 0.002
+"""The pause after each chunk, so that a check over hundreds of processors takes the
+interpreter lock only a few per cent of the time while it runs. Each chunk takes the
+lock from a pool worker at one of its native calls and gives it back a chunk later;
+a worker that runs hundreds of pipelines alone has little time to spare, and while
+the check ran with 0.5 ms pauses it lost about a fifth of its throughput for the
+~85 ms the check took: at 165 live flagship pipelines (one worker ~83 % busy), each
+check put it 10-30 ms behind, so every source counted a late tick. Measured there
+with a check every 2 s over 30 s, two runs each: 0.5 ms pauses, 164 and 492 late
+ticks (processing p99 6.0 and 10.5 ms); 2 ms pauses, none (p99 0.6 and 1.6 ms); the
+check takes ~270 ms instead of ~85. It runs outside the runtime's edit lock, so
+edits do not wait for it."""
 
 
 class MeasuredCosts:
@@ -69,19 +72,29 @@ class MeasuredCosts:
     ``MIN_SAMPLES`` calls were timed since its last one; its input period is the
     clock time since then over the frames it read meanwhile.
 
-    Synchronization: called only under the runtime's edit lock."""
+    Synchronization: ``sample()`` only reads the engine's counters (each written by
+    one thread; a snapshot may be a call behind) and takes its own lock, not the
+    runtime's edit lock: a paced look at hundreds of processors takes a few hundred
+    ms, and edits must not wait for it."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, running: Callable[[], bool] = lambda: True) -> None:
         self._engine = engine
         self._clock = clock
+        self._running = running
+        """False once the runtime stops: a look under way ends at its next pause."""
         self._since: dict[str, tuple[int, int, int]] = {}
         """processor id -> (frames read, timed calls, clock ns) at its last sample."""
         self._late: dict[str, int] = {}
         """clock-driven source -> its late ticks at the last sample."""
         self._bursts: dict[str, dict[str, int]] = {}
         self.contended = False
+        self._lock = threading.Lock()
 
     def sample(self) -> dict[str, CostSample]:
+        with self._lock:
+            return self._sample()
+
+    def _sample(self) -> dict[str, CostSample]:
         now = self._clock.now_ns()
         late = self._engine.late_ticks()
         behind = sum(1 for pid, n in late.items() if n > self._late.get(pid, n))
@@ -94,6 +107,8 @@ class MeasuredCosts:
         for i, slot in enumerate(self._engine.live_slots()):
             if i and not i % _CHUNK:
                 time.sleep(CHUNK_PAUSE_S)  # the interpreter to the real-time threads for a while
+                if not self._running():
+                    break  # (stopping: what it has is not used)
             pid = slot.processor_id
             seen.add(pid)
             for name, port in slot.outputs.items():

@@ -79,7 +79,9 @@ class StreamRuntime:
             notify=self._wake_waiters,
             component_of=self._optimizer.component_of,
         )
-        self._costs: CostSource = MeasuredCosts(self._engine, self._clock)
+        self._costs: CostSource = MeasuredCosts(
+            self._engine, self._clock, running=lambda: self._state is _State.RUNNING
+        )
         self._monitor = CostMonitor(self._check_costs) if optimize else None
 
     # --- graph edits -----------------------------------------------------------------
@@ -212,11 +214,17 @@ class StreamRuntime:
         hold all of them past their deadlines). Returns whether any live component
         runs (the monitor sleeps otherwise) and whether anything changed."""
         with self._edit_lock:
-            if self._state is not _State.RUNNING or not self._optimizer.fuse:
-                return False, False  # the baseline (optimize=False) reads no measurements
+            idle = self._state is not _State.RUNNING or not self._optimizer.fuse
+            costs = self._costs
+        if idle:  # (the baseline, optimize=False, reads no measurements)
+            return False, False
+        samples = costs.sample()  # paced, a few hundred ms at hundreds of pipelines: unlocked
+        trusted = not costs.contended
+        measured_bursts = costs.bursts()
+        with self._edit_lock:
+            if self._state is not _State.RUNNING:  # stopped meanwhile
+                return False, False
             optimizer = self._optimizer
-            samples = self._costs.sample()
-            trusted = not self._costs.contended
             batches: dict[object, tuple[dict[str, CostClass], dict[str, dict[str, int]]]] = {}
             reasons = []
             for pid, sample in samples.items():
@@ -228,7 +236,7 @@ class StreamRuntime:
                 if cost is not current:
                     batches.setdefault(optimizer.component_of(pid), ({}, {}))[0][pid] = cost
                     reasons.append(f"{plan.processor_type} ({pid}) {cost.value}: {sample.describe()}")
-            for pid, ports in self._costs.bursts().items():
+            for pid, ports in measured_bursts.items():
                 plan = self._plan.processors.get(pid)
                 if plan is None or optimizer.bursts.get(pid) == ports:
                     continue
