@@ -11,6 +11,7 @@ import pytest
 from streamlib import StreamRuntime, ThreadingStrategy
 from streamlib.graph import Graph
 from streamlib.plan import CostClass, CostSample, Optimizer, classify_cost, optimize
+from streamlib.runtime import _costs as costs_module
 from streamlib.testing import (
     BusyWork,
     CollectingSink,
@@ -23,8 +24,6 @@ from streamlib.testing import (
     instance,
     use_costs,
 )
-
-from streamlib.runtime import _costs as costs_module
 
 from .conftest import streamlib_threads
 from .helpers import chain
