@@ -40,7 +40,10 @@ class ProcessorSlot:
     ``process()`` time is sampled: the calls of one pass in ``TIMING_SAMPLE`` are
     timed (timing every call would cost more than a fused hop), so ``time_ns / timed_calls`` is the mean per
     call. The last ``COST_WINDOW`` timed calls are kept (wall and, in a live
-    component, thread CPU time) for percentiles and the measured cost rules.
+    component, thread CPU time) for percentiles and the measured cost rules. A call's
+    CPU time runs from the end of the pass's previous timed call (or the pass's
+    start), so it includes the runtime's bookkeeping between the two (about a
+    microsecond): the CPU clock is a system call, read once per call.
     """
 
     __slots__ = (
