@@ -79,6 +79,14 @@ def test_the_resampler_notes_the_schedule_s_release_times_on_a_gap_free_stream()
         assert releases.released(last_ns) == (schedule.release_block(last) + 1) * 20_000_000, k
 
 
+def test_only_picks_variants_by_substring_or_exact_name() -> None:
+    names = ["streamlib", "streamlib optimize=False", "GStreamer 1.22", "GStreamer 1.22 + queues"]
+    assert [n for n in names if _peers.selects([], n)] == names
+    assert [n for n in names if _peers.selects(["streamlib"], n)] == names[:2]
+    assert [n for n in names if _peers.selects(["=streamlib", "=GStreamer 1.22"], n)] == [names[0], names[2]]
+    assert [n for n in names if _peers.selects(["=GStreamer"], n)] == []
+
+
 def test_the_command_writes_json_plots_and_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_peers, "SYSTEM_PYTHON", str(tmp_path / "no-python"))  # GStreamer: skipped
     out = tmp_path / "benchmarks"

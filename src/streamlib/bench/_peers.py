@@ -148,6 +148,12 @@ def density(run: Any, seconds: float, start: int, limit: int) -> tuple[int, list
 # --- GStreamer, in a child process of Debian's Python ------------------------------------
 
 
+def selects(wanted: list[str], name: str) -> bool:
+    """Whether ``--only`` (split at commas) picks the variant ``name``: none given picks
+    all; ``=name`` picks that name exactly, anything else every name containing it."""
+    return not wanted or any(name == w[1:] if w.startswith("=") else w in name for w in wanted)
+
+
 def gstreamer_available() -> str | None:
     """None when the GStreamer child can run, else why not."""
     if not Path(SYSTEM_PYTHON).exists():
@@ -228,7 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--density-start", type=int, default=20)
     parser.add_argument("--density-limit", type=int, default=640)
     parser.add_argument("--buffers", type=int, default=2000, help="source buffers for the offline throughput")
-    parser.add_argument("--only", default="", help="comma-separated substrings of variant names to run")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated substrings of variant names to run ('=name': that name exactly, "
+        "e.g. '=streamlib,=GStreamer 1.22' for the optimized runtime against GStreamer without queues)",
+    )
     parser.add_argument("--no-density", action="store_true")
     parser.add_argument(
         "--render",
@@ -255,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
 
     def selected(name: str) -> bool:
-        return not wanted or any(w in name for w in wanted)
+        return selects(wanted, name)
 
     def measure(
         kind: str,
