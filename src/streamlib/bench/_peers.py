@@ -145,13 +145,13 @@ def density(run: Any, seconds: float, start: int, limit: int) -> tuple[int, list
     return good, probes
 
 
-# --- GStreamer, in a child process of Debian's Python ------------------------------------
-
-
 def selects(wanted: list[str], name: str) -> bool:
     """Whether ``--only`` (split at commas) picks the variant ``name``: none given picks
     all; ``=name`` picks that name exactly, anything else every name containing it."""
     return not wanted or any(name == w[1:] if w.startswith("=") else w in name for w in wanted)
+
+
+# --- GStreamer, in a child process of Debian's Python ------------------------------------
 
 
 def gstreamer_available() -> str | None:
@@ -265,9 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
 
-    def selected(name: str) -> bool:
-        return selects(wanted, name)
-
     def measure(
         kind: str,
         live: Callable[[int, float], dict[str, Any]],
@@ -302,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         return entry
 
     for variant in python_variants():
-        if not selected(variant.name):
+        if not selects(wanted, variant.name):
             continue
         print(f"== {variant.name}", flush=True)
         report["variants"][variant.name] = measure(
@@ -315,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     why = gstreamer_available()
     for queues in (False, True):
         name = "GStreamer 1.22" + (" + queues" if queues else "")
-        if not selected(name):
+        if not selects(wanted, name):
             continue
         if why is not None:
             report["skipped"][name] = why

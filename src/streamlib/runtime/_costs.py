@@ -77,7 +77,7 @@ class MeasuredCosts:
     runtime's edit lock: a paced look at hundreds of processors takes a few hundred
     ms, and edits must not wait for it."""
 
-    def __init__(self, engine: Engine, clock: Clock, running: Callable[[], bool] = lambda: True) -> None:
+    def __init__(self, engine: Engine, clock: Clock, running: Callable[[], bool]) -> None:
         self._engine = engine
         self._clock = clock
         self._running = running
