@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,26 @@ def test_density_search_finds_the_largest_count_without_misses(capacity: int) ->
         assert found <= capacity
         assert capacity - found <= max(2, found // 20)  # bisected to about 5 %
         assert any(n > capacity for n in probes)  # a failing count bounds it
+
+
+def test_the_variants_probes_are_taken_in_turns() -> None:
+    # the machine's speed drifts within minutes: no variant's search may run ahead of
+    # another's while both still search
+    taken: list[tuple[str, int]] = []
+
+    def runner(name: str, capacity: int) -> Callable[[int, float], int]:
+        def run(n: int, seconds: float) -> int:
+            taken.append((name, n))
+            return 0 if n <= capacity else 1
+
+        return run
+
+    found = _peers.densities({"a": runner("a", 150), "b": runner("b", 30)}, 20.0, start=20, limit=640)
+    assert found["a"][0] == _peers.density(runner("x", 150), 20.0, start=20, limit=640)[0]
+    assert 28 <= found["b"][0] <= 30 and 143 <= found["a"][0] <= 150
+    assert [name for name, _ in taken[: 2 * len(found["b"][1])]] == ["a", "b"] * len(found["b"][1])
+    assert [(name, n) for name, n in taken if name == "a"] == [("a", n) for n, _ in found["a"][1]]
+    assert _peers.densities({"c": runner("c", 5)}, 20.0, start=700, limit=640) == {"c": (0, [])}
 
 
 def test_processing_latency_counts_from_the_tick_that_released_the_frame() -> None:

@@ -23,7 +23,9 @@ Figures per variant: threads, CPU seconds per audio second, latency p50/p99/max 
 1, 20 and 80 concurrent pipelines, offline throughput (buffers/s, not live), and
 density: the largest number of concurrent live pipelines that run ``--density-seconds``
 with zero deadline misses (a frame older than 50 ms at the sink, or a source tick
-more than one period late), found by search. Writes ``<out>/peers.json``, PNG plots
+more than one period late), found by search, the variants' probes taken in turns (the
+machine's speed drifts within minutes; taken in turns, the drift meets every variant
+alike). Writes ``<out>/peers.json``, PNG plots
 and ``<out>/../benchmarks.md``.
 """
 
@@ -35,7 +37,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -118,14 +120,15 @@ def measure_offline(variant: Variant, buffers: int) -> float:
     return buffers / elapsed
 
 
-def density(run: Any, seconds: float, start: int, limit: int) -> tuple[int, list[tuple[int, int]]]:
-    """The largest N with zero misses over ``seconds``: doubling, then bisection to
-    about 5 %. ``run(n, seconds)`` returns the misses."""
+def density_search(start: int, limit: int) -> Generator[int, int, tuple[int, list[tuple[int, int]]]]:
+    """The search for the largest N with zero misses, as a generator: it yields the
+    next count to probe and is sent that probe's misses; it returns (the count, the
+    probes). Doubling from ``start``, then bisection to about 5 %."""
     probes: list[tuple[int, int]] = []
     good, bad = 0, None
     n = start
     while n <= limit:
-        misses = run(n, seconds)
+        misses = yield n
         probes.append((n, misses))
         if misses:
             bad = n
@@ -136,13 +139,46 @@ def density(run: Any, seconds: float, start: int, limit: int) -> tuple[int, list
         return good, probes
     while bad - good > max(2, good // 20):
         mid = (good + bad) // 2
-        misses = run(mid, seconds)
+        misses = yield mid
         probes.append((mid, misses))
         if misses:
             bad = mid
         else:
             good = mid
     return good, probes
+
+
+def densities(
+    runs: dict[str, Callable[[int, float], int]], seconds: float, start: int, limit: int
+) -> dict[str, tuple[int, list[tuple[int, int]]]]:
+    """Each variant's density (``density_search``), the variants' probes taken in
+    turns: one probe of each, then the next of each. This machine's speed drifts by
+    20 % and more within minutes (GStreamer's density moved from 320 to under 240 in
+    twenty minutes); searched one variant after another, the drift could pick the
+    winner, taken in turns it meets every variant alike. ``runs[name](n, seconds)``
+    returns the misses."""
+    searches = {name: density_search(start, limit) for name in runs}
+    results: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+    pending: dict[str, int] = {}
+    for name, search in searches.items():
+        try:
+            pending[name] = next(search)
+        except StopIteration as done:  # (start beyond limit: nothing to probe)
+            results[name] = done.value
+    while pending:
+        for name in list(pending):
+            misses = runs[name](pending[name], seconds)
+            try:
+                pending[name] = searches[name].send(misses)
+            except StopIteration as done:
+                results[name] = done.value
+                del pending[name]
+    return {name: results[name] for name in runs}
+
+
+def density(run: Any, seconds: float, start: int, limit: int) -> tuple[int, list[tuple[int, int]]]:
+    """One variant's density (``density_search``); ``run(n, seconds)`` returns the misses."""
+    return densities({"": run}, seconds, start, limit)[""]
 
 
 def selects(wanted: list[str], name: str) -> bool:
@@ -265,49 +301,53 @@ def main(argv: list[str] | None = None) -> int:
     }
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
 
+    probes: dict[str, Callable[[int, float], int]] = {}
+
     def measure(
+        name: str,
         kind: str,
         live: Callable[[int, float], dict[str, Any]],
         offline: Callable[[], float],
         after_live: Callable[[], dict[str, Any]] = dict,
-    ) -> dict[str, Any]:
-        """One variant's entry: latency runs, offline throughput, density search."""
+    ) -> None:
+        """One variant's entry: latency runs and offline throughput now; its density
+        probe is kept for the search, which takes all variants' probes in turns."""
+        print(f"== {name}", flush=True)
         entry: dict[str, Any] = {"kind": kind}
+        report["variants"][name] = entry
         entry["live"] = [live(n, args.seconds) for n in counts]
         for row in entry["live"]:
             print(f"   {row['pipelines']:>4} pipelines: {_row(row)}", flush=True)
         entry.update(after_live())
         entry["offline_buffers_per_s"] = offline()
         print(f"   offline: {entry['offline_buffers_per_s']:.0f} buffers/s", flush=True)
-        if not args.no_density:
 
-            def probe(n: int, seconds: float) -> int:
-                try:
-                    row = live(n, seconds)
-                except subprocess.TimeoutExpired as timeout:  # (a GStreamer child)
-                    # it could not even run the count in time: a failed probe, recorded
-                    entry.setdefault("density_timeouts", []).append(n)
-                    print(f"   density probe {n}: timed out after {timeout.timeout:.0f} s", flush=True)
-                    return 1
-                print(f"   density probe {n}: {row['misses']} misses", flush=True)
-                return int(row["misses"])
-
-            entry["density"], entry["density_probes"] = density(
-                probe, args.density_seconds, args.density_start, args.density_limit
+        def probe(n: int, seconds: float) -> int:
+            try:
+                row = live(n, seconds)
+            except subprocess.TimeoutExpired as timeout:  # (a GStreamer child)
+                # it could not even run the count in time: a failed probe, recorded
+                entry.setdefault("density_timeouts", []).append(n)
+                print(f"   {name}, density probe {n}: timed out after {timeout.timeout:.0f} s", flush=True)
+                return 1
+            print(
+                f"   {name}, density probe {n}: {row['misses']} misses, p99 "
+                f"{row['latency_ms']['p99']:.2f} ms, CPU {row['cpu_s_per_audio_s'] * 1000:.2f} ms/audio-s",
+                flush=True,
             )
-            print(f"   density: {entry['density']}", flush=True)
-        return entry
+            return int(row["misses"])
+
+        probes[name] = probe
 
     for variant in python_variants():
-        if not selects(wanted, variant.name):
-            continue
-        print(f"== {variant.name}", flush=True)
-        report["variants"][variant.name] = measure(
-            "python",
-            lambda n, seconds, v=variant: measure_live(v, n, seconds, args.warmup),  # type: ignore[misc]
-            lambda v=variant: measure_offline(v, args.buffers),  # type: ignore[misc]
-            lambda v=variant: {"threads_per_pipeline": v.threads_per_pipeline},  # type: ignore[misc]
-        )
+        if selects(wanted, variant.name):
+            measure(
+                variant.name,
+                "python",
+                lambda n, seconds, v=variant: measure_live(v, n, seconds, args.warmup),  # type: ignore[misc]
+                lambda v=variant: measure_offline(v, args.buffers),  # type: ignore[misc]
+                lambda v=variant: {"threads_per_pipeline": v.threads_per_pipeline},  # type: ignore[misc]
+            )
 
     why = gstreamer_available()
     for queues in (False, True):
@@ -318,12 +358,20 @@ def main(argv: list[str] | None = None) -> int:
             report["skipped"][name] = why
             print(f"== {name}: skipped ({why})", flush=True)
             continue
-        print(f"== {name}", flush=True)
-        report["variants"][name] = measure(
+        measure(
+            name,
             "gstreamer",
             lambda n, seconds, q=queues: gst_live(q, n, seconds, args.warmup),  # type: ignore[misc]
             lambda q=queues: gst_offline(q, args.buffers),  # type: ignore[misc]
         )
+
+    if not args.no_density and probes:
+        print(f"== density: {', '.join(probes)}, probes taken in turns", flush=True)
+        found = densities(probes, args.density_seconds, args.density_start, args.density_limit)
+        for name, (count, history) in found.items():
+            report["variants"][name]["density"] = count
+            report["variants"][name]["density_probes"] = history
+            print(f"   {name}: density {count}", flush=True)
 
     report["elapsed_s"] = time.monotonic() - started
     (out / "peers.json").write_text(json.dumps(report, indent=2))
@@ -445,7 +493,9 @@ def render_markdown(report: dict[str, Any], table: str, plots: list[str], out: P
         "sample, ~31 ms p50, dominated by the resampler) are in peers.json. A deadline miss is a frame "
         "older than 50 ms at the sink, or a source tick more than one period (20 ms) late. Sources' "
         "phases are staggered across the period. Density: the largest number of live pipelines in one "
-        "process with zero misses over 20 s, found by doubling from 20, then bisection.",
+        "process with zero misses over 20 s, found by doubling from 20, then bisection; the variants' "
+        "probes are taken in turns (one of each, then the next of each), because this machine's speed "
+        "drifts by 20 % and more within minutes.",
         "",
         table,
         "",
