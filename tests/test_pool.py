@@ -332,6 +332,59 @@ def test_a_group_that_raises_in_the_pool_stops_only_its_component() -> None:
         assert rt.stats()["processors"][bad.id]["state"] == "failed"
 
 
+def test_a_failure_of_streamlib_s_own_code_in_a_step_loses_no_worker() -> None:
+    # a bug in the runtime's code around a pooled group (here: its report that the group
+    # is done) is reported against the group, stops only its component, and leaves
+    # every worker serving the others; before, the worker died with the runner marked
+    # running, so stop() found its processors stuck
+    clock = FakeClock()
+    costs = FakeCosts()
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, costs)
+        short = chain(rt, frames=3, live=True, middles=(PassThrough,), sink_live=False)
+        good = live_pipeline(rt)
+        engine = rt._engine
+        done = engine.group_done
+
+        def group_done(runner: object) -> None:
+            if runner.group.head_id == short[0].id:  # type: ignore[attr-defined]
+                raise RuntimeError("injected into group_done")
+            done(runner)  # type: ignore[arg-type]
+
+        failed = engine.group_failed
+        reported = threading.Event()
+
+        def group_failed(*args: object) -> None:
+            failed(*args)  # type: ignore[arg-type]
+            reported.set()
+
+        engine.group_done = group_done  # type: ignore[method-assign]
+        engine.group_failed = group_failed  # type: ignore[method-assign]
+        rt.start()
+        all_cheap(costs, short[0], *short[1], short[2], *good)
+        check_costs(rt)
+        assert rt.plan.processors[short[0].id].threading is ThreadingStrategy.POOLED
+        pool = engine.pool
+        workers = list(pool.workers)
+        sink = instance(rt, good[-1])
+        for k in range(1, 6):  # the short pipeline's three frames and end are due by then
+            clock.advance(PERIOD)
+            assert sink.wait_for(k)
+        assert reported.wait(10)
+        errors = rt.errors
+        assert len(errors) == 1 and isinstance(errors[0], ProcessorError), errors
+        assert errors[0].processor_id in {short[0].id, short[2].id}
+        assert "a bug in streamlib" in str(errors[0]) and "injected into group_done" in str(errors[0])
+        assert instance(rt, short[2]).sequences == [0, 1, 2]  # its frames all arrived
+        assert all(worker.is_alive() for worker in workers)
+        for k in range(6, 10):  # the workers still serve the pool
+            clock.advance(PERIOD)
+            assert sink.wait_for(k)
+        assert sink.sequences == list(range(9))
+    stats = rt.stats()["processors"]
+    assert all(stats[p.id]["state"] != "did not stop" for p in (short[0], *short[1], short[2], *good))
+
+
 def test_an_identical_pipeline_starts_with_what_was_measured_of_the_first() -> None:
     """Measured classes are remembered by structure: a tenant's second pipeline (the
     same types, configs and connections) is pooled from its first plan; a different

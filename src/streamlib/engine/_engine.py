@@ -54,7 +54,12 @@ def _failure(slot: ProcessorSlot, hook: str, exc: BaseException) -> ProcessorErr
     the processor raised about itself is kept as it is (no second prefix)."""
     if isinstance(exc, ProcessorError) and exc.processor_id == slot.processor_id:
         return exc
-    error = ProcessorError(slot.processor_id, slot.type_name, f"{hook}() failed: {_describe_exc(exc)}")
+    what = (
+        "streamlib failed while running it (a bug in streamlib, not in the processor)"
+        if hook == "streamlib"
+        else f"{hook}() failed"
+    )
+    error = ProcessorError(slot.processor_id, slot.type_name, f"{what}: {_describe_exc(exc)}")
     error.__cause__ = exc
     return error
 

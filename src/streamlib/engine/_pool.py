@@ -472,6 +472,19 @@ class WorkerPool:
                 self._keeper = None
         return None
 
+    @staticmethod
+    def _step_failed(runner: PooledRunner, exc: Exception) -> None:
+        """A step raised outside its processors: streamlib's own code failed (a command,
+        a report to the engine). The group stops as if it had failed, reported, and the
+        worker goes on serving the others (a worker that died here would leave its
+        runner neither running nor stoppable)."""
+        log.error("pool: streamlib failed running %s's group", runner.group.head_id, exc_info=exc)
+        runner._active = False
+        try:
+            runner.host.group_failed(runner, runner.group.current, "streamlib", exc)
+        except Exception:  # reporting is what failed: logged, the worker goes on
+            log.exception("pool: reporting the failure of %s's group failed", runner.group.head_id)
+
     def _main(self, me: _Worker) -> None:
         _local.engine = True
         try:
@@ -493,7 +506,10 @@ class WorkerPool:
                 starts = self._starts
             runner.worker = me.thread
             began = perf_ns()
-            when = runner.step()
+            try:
+                when = runner.step()
+            except Exception as exc:  # (a processor's failure is reported inside step())
+                when = self._step_failed(runner, exc)
             wall = perf_ns() - began
             warm = True
             with lock:
