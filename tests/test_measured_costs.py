@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from streamlib import StreamRuntime, ThreadingStrategy
-from streamlib.graph import Graph
+from streamlib.graph import Graph, Processor
 from streamlib.plan import CostClass, CostSample, Optimizer, classify_cost, optimize
 from streamlib.runtime import _costs as costs_module
 from streamlib.testing import (
@@ -247,6 +247,48 @@ def test_a_processor_declared_lightweight_but_measured_slow_is_moved_out() -> No
         p99 = rt.stats()["processors"][busy.id]["process_time_us_p99"]
         assert p99 >= 4000
         assert collected.wait_for(len(collected.sequences) + 5)  # still running
+        assert rt.errors == []
+
+
+class _WholeChain(Processor):
+    """A clock-driven source that does all its work itself and writes no frames (a
+    pipeline written as one processor)."""
+
+    live = True
+    period_ns = 5_000_000
+
+    def setup(self) -> None:
+        self.ticks = 0
+        self.changed = threading.Condition()
+
+    def process(self) -> None:
+        sum(range(200))
+        with self.changed:
+            self.ticks += 1
+            self.changed.notify_all()
+
+    def wait_for(self, ticks: int) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.ticks >= ticks, timeout=30)
+
+
+def test_a_clock_driven_source_is_measured_against_its_tick_period() -> None:
+    """Real measurements: a source's calls are its ticks, so its cost is judged against
+    its tick period, also when it makes no frames at all (it used to have no period
+    then, so it was never judged, never pooled)."""
+    with StreamRuntime() as rt:
+        use_costs(rt)  # the runtime's own measurements; the test decides when to look
+        whole = rt.add_processor(_WholeChain)
+        rt.start()
+        chain_object = instance(rt, whole)
+        assert rt.plan.processors[whole.id].threading is ThreadingStrategy.DEDICATED
+        assert chain_object.wait_for(5)
+        assert check_costs(rt) == {}  # the first look starts the window
+        assert chain_object.wait_for(5 + 8 * 20)  # >= 16 timed calls (one pass in 8 is timed)
+        assert check_costs(rt) == {whole.id: CHEAP}
+        assert rt.plan.processors[whole.id].threading is ThreadingStrategy.POOLED
+        ticks = chain_object.ticks
+        assert chain_object.wait_for(ticks + 5)  # ticking on the pool
         assert rt.errors == []
 
 

@@ -153,6 +153,15 @@ class Engine:
                 if group.kind == GroupKind.CLOCK and head in self.runners
             }
 
+    def tick_periods(self) -> dict[str, int]:
+        """The tick period (ns) of every running clock-driven source (by id)."""
+        with self._lock:
+            return {
+                head: group.period_ns
+                for head, group in self.groups.items()
+                if group.kind == GroupKind.CLOCK and head in self.runners and group.period_ns
+            }
+
     # --- processors ------------------------------------------------------------------
 
     def add(self, processor: Processor, node: ProcessorNode) -> ProcessorSlot:

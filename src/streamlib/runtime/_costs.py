@@ -70,7 +70,8 @@ edits do not wait for it."""
 class MeasuredCosts:
     """The engine's own measurements. A processor yields a sample once at least
     ``MIN_SAMPLES`` calls were timed since its last one; its input period is the
-    clock time since then over the frames it read meanwhile.
+    clock time since then over the frames it read meanwhile (a source's: made), and a
+    clock-driven source's is its tick period.
 
     Synchronization: ``sample()`` only reads the engine's counters (each written by
     one thread; a snapshot may be a call behind) and takes its own lock, not the
@@ -100,6 +101,7 @@ class MeasuredCosts:
         behind = sum(1 for pid, n in late.items() if n > self._late.get(pid, n))
         self._late = late
         self.contended = behind > 1
+        ticks = self._engine.tick_periods()
         samples: dict[str, CostSample] = {}
         bursts: dict[str, dict[str, int]] = {}
         since_of = self._since
@@ -115,7 +117,9 @@ class MeasuredCosts:
                 if port.burst > 1:
                     bursts.setdefault(pid, {})[name] = port.burst
             timed = slot.timed_calls
-            # the period of the frames it takes; a source's: of the frames it makes
+            # the period of the frames it takes; a source's: of the frames it makes (a
+            # clock-driven source's calls are its ticks, whatever it makes of them: a
+            # tick may make no frame, or it may have no outputs at all)
             frames = slot.frames_in if slot.in_endpoints else slot.frames_out
             since = since_of.get(pid)
             if since is None:
@@ -140,7 +144,7 @@ class MeasuredCosts:
                 wall_p50_ns=wall[len(wall) // 2],
                 wall_p99_ns=nearest_rank(wall, 0.99),
                 wall_max_ns=wall[-1],
-                period_ns=(now - since[2]) / arrived if arrived > 0 else None,
+                period_ns=ticks.get(pid) or ((now - since[2]) / arrived if arrived > 0 else None),
             )
         for pid in set(since_of) - seen:
             del since_of[pid]
