@@ -133,6 +133,7 @@ def test_the_command_writes_json_plots_and_markdown(tmp_path: Path, monkeypatch:
     assert set(report["variants"]) == {
         "streamlib",
         "streamlib optimize=False",
+        "streamlib: chain as one processor",
         "hand-written, 1 loop per pipeline",
         "hand-written, pooled",
     }

@@ -6,14 +6,17 @@ records each frame's end-to-end latency), run side by side in one command by:
 
 1. streamlib, optimized (the default);
 2. streamlib, ``optimize=False`` (a thread per processor);
-3. hand-written Python: six threads and bounded ``queue.Queue``s calling the same
+3. streamlib running each pipeline as one processor that calls the hand-written
+   functions (the runtime around coarse processors: what its scheduling costs,
+   apart from the library's six processors, their ports and frames);
+4. hand-written Python: six threads and bounded ``queue.Queue``s calling the same
    DSP libraries;
-4. hand-written Python: three threads (the seed's plan, written by hand);
-5. the same functions in one hand-written loop per pipeline;
-6. the same functions run by a hand-written pool (a worker per core, each running a
+5. hand-written Python: three threads (the seed's plan, written by hand);
+6. the same functions in one hand-written loop per pipeline;
+7. the same functions run by a hand-written pool (a worker per core, each running a
    pipeline's whole chain when its tick is due, from a heap of deadlines):
    streamlib's pooled strategy with no runtime around it (the limit for it);
-7. GStreamer 1.22 (Debian), with and without ``queue`` elements, driven through
+8. GStreamer 1.22 (Debian), with and without ``queue`` elements, driven through
    PyGObject in a child process of Debian's own Python (skipped, with the reason,
    where GStreamer or its bindings are missing: ``apt-get install
    gstreamer1.0-plugins-base gstreamer1.0-plugins-bad python3-gi
@@ -510,6 +513,11 @@ def render_markdown(report: dict[str, Any], table: str, plots: list[str], out: P
         "thread per pipeline; *pooled* is streamlib's pooled strategy written by hand (a worker "
         "per core running each pipeline's chain when its tick is due): what streamlib's pool "
         "costs over it is the runtime (ports, frames, timing, measurement, scheduling).",
+        "- *streamlib: chain as one processor* runs those same hand-written functions as one "
+        "streamlib processor per pipeline (a clock-driven source with no ports), pooled by the "
+        "runtime: against *pooled* it isolates what the runtime's scheduling costs, against "
+        "*streamlib* what the library's six processors, their ports and frames cost over the "
+        "same DSP calls.",
         "- A streamlib source more than 100 ms behind skips to its latest due tick (counted as "
         "misses); its resampler notes when libsoxr released each frame, so the processing "
         "latency stays exact across such gaps (the hand-written rows never skip and use libsoxr's "

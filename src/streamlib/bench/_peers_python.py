@@ -33,7 +33,7 @@ import pedalboard
 import soxr
 
 from .._frames import AudioFrame
-from ..graph import Input, Processor
+from ..graph import Input, Processor, ProcessorConfig, ProcessorStatus
 from ..processors import (
     AudioChannelConverterProcessor,
     AudioResamplerProcessor,
@@ -392,6 +392,67 @@ class _Pipeline:
             self.arrive(position)
 
 
+@dataclass(frozen=True)
+class _WholeChainConfig(ProcessorConfig):
+    live: bool = True
+    frames: int | None = None
+    """Offline: end of stream after this many source buffers."""
+
+
+class _WholeChain(Processor):
+    """One pipeline's whole chain, the hand-written functions, as one streamlib processor:
+    a clock-driven source with no ports that records its frames itself."""
+
+    Config = _WholeChainConfig
+    config: _WholeChainConfig
+    record: Record  # (set on the class by the variant before it adds any)
+
+    @property
+    def live(self) -> bool:  # type: ignore[override]
+        return self.config.live
+
+    @property
+    def period_ns(self) -> int | None:  # type: ignore[override]
+        return PERIOD_NS if self.config.live else None
+
+    def setup(self) -> None:
+        self.pipeline = _Pipeline(self.record, 0, self.config.live, self.config.frames)
+
+    def process(self) -> ProcessorStatus | None:
+        p = self.pipeline
+        if p.frames is not None and p.tick >= p.frames:
+            return ProcessorStatus.END_OF_STREAM
+        p.tick += 1
+        if p.live:  # ticks skipped to shed load leave no gap in its own stream of blocks
+            p.t0 = self.tick_ns - p.tick * PERIOD_NS
+        p.run_chain(p.dsp.generate())
+        return None
+
+
+class _WholeChainVariant(StreamlibVariant):
+    """streamlib running each pipeline as one processor that calls the hand-written
+    functions: the runtime (pool, clock, measurement) around coarse processors, without
+    the library's processors, ports and frames. Against *hand-written, pooled* it shows
+    what the runtime's scheduling costs; against *streamlib*, what the six processors
+    of the library's chain cost over the same functions."""
+
+    def __init__(self) -> None:
+        super().__init__(optimize=True)
+        self.name = "streamlib: chain as one processor"
+
+    def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
+        _WholeChain.record = record
+        rt = StreamRuntime()
+        rt.start()
+        self.rt = rt
+        self.sources = []
+        for k in range(n):
+            self.sources.append(rt.add_processor(_WholeChain, live=live, frames=frames).id)
+            if live and k < n - 1:
+                time.sleep(PERIOD_NS / 1e9 / n)
+        self.pipelines = n
+
+
 class _ThreadedVariant(Variant):
     """Hand-written threads and bounded queue.Queues."""
 
@@ -619,6 +680,7 @@ def python_variants() -> list[Variant]:
     return [
         StreamlibVariant(optimize=True),
         StreamlibVariant(optimize=False),
+        _WholeChainVariant(),
         _ThreadedVariant(6),
         _ThreadedVariant(3),
         _LoopVariant(),
