@@ -222,37 +222,41 @@ class StreamlibVariant(Variant):
         rt.start()  # service mode: pipelines are added one by one, phases staggered
         self.rt = rt
         self.sources = []
-        duration = None if frames is None else frames * SOURCE_BLOCK / SOURCE_RATE
         for k in range(n):
-            chord = rt.add_processor(
-                ChordGeneratorProcessor,
-                sample_rate=SOURCE_RATE,
-                channels=1,
-                buffer_size=SOURCE_BLOCK,
-                frequencies=FREQUENCIES,
-                live=live,
-                duration_s=duration,
-            )
-            resampler = rt.add_processor(
-                _NotingResampler, source_sample_rate=SOURCE_RATE, target_sample_rate=OUT_RATE
-            )
-            converter = rt.add_processor(AudioChannelConverterProcessor)
-            rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=OUT_BLOCK)
-            reverb = rt.add_processor(ReverbProcessor)
-            sink = rt.add_processor(_LatencySink)
-            releases = _Releases()
-            rt._engine.slots[sink.id].processor.record = record  # type: ignore[attr-defined]
-            rt._engine.slots[sink.id].processor.releases = releases  # type: ignore[attr-defined]
-            rt._engine.slots[resampler.id].processor.releases = releases  # type: ignore[attr-defined]
-            rt.connect(resampler.output_port("audio_out"), converter.input_port("audio_in"))
-            rt.connect(converter.output_port("audio_out"), rechunker.input_port("audio_in"))
-            rt.connect(rechunker.output_port("audio_out"), reverb.input_port("audio_in"))
-            rt.connect(reverb.output_port("audio_out"), sink.input_port("audio"))
-            rt.connect(chord.output_port("audio"), resampler.input_port("audio_in"))  # last: it starts now
-            self.sources.append(chord.id)
+            self.sources.append(self._add_pipeline(rt, live, record, frames))
             if live and k < n - 1:
                 time.sleep(PERIOD_NS / 1e9 / n)
         self.pipelines = n
+
+    def _add_pipeline(self, rt: StreamRuntime, live: bool, record: Record, frames: int | None) -> str:
+        """Add and connect one pipeline; returns its source's id."""
+        duration = None if frames is None else frames * SOURCE_BLOCK / SOURCE_RATE
+        chord = rt.add_processor(
+            ChordGeneratorProcessor,
+            sample_rate=SOURCE_RATE,
+            channels=1,
+            buffer_size=SOURCE_BLOCK,
+            frequencies=FREQUENCIES,
+            live=live,
+            duration_s=duration,
+        )
+        resampler = rt.add_processor(
+            _NotingResampler, source_sample_rate=SOURCE_RATE, target_sample_rate=OUT_RATE
+        )
+        converter = rt.add_processor(AudioChannelConverterProcessor)
+        rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=OUT_BLOCK)
+        reverb = rt.add_processor(ReverbProcessor)
+        sink = rt.add_processor(_LatencySink)
+        releases = _Releases()
+        rt._engine.slots[sink.id].processor.record = record  # type: ignore[attr-defined]
+        rt._engine.slots[sink.id].processor.releases = releases  # type: ignore[attr-defined]
+        rt._engine.slots[resampler.id].processor.releases = releases  # type: ignore[attr-defined]
+        rt.connect(resampler.output_port("audio_out"), converter.input_port("audio_in"))
+        rt.connect(converter.output_port("audio_out"), rechunker.input_port("audio_in"))
+        rt.connect(rechunker.output_port("audio_out"), reverb.input_port("audio_in"))
+        rt.connect(reverb.output_port("audio_out"), sink.input_port("audio"))
+        rt.connect(chord.output_port("audio"), resampler.input_port("audio_in"))  # last: it starts now
+        return chord.id
 
     def settle(self, timeout: float) -> None:
         """The measured cost rules re-plan each pipeline once its costs are known (about
@@ -405,7 +409,7 @@ class _WholeChain(Processor):
 
     Config = _WholeChainConfig
     config: _WholeChainConfig
-    record: Record  # (set on the class by the variant before it adds any)
+    record: Record  # (set on the class by the variant as it adds one)
 
     @property
     def live(self) -> bool:  # type: ignore[override]
@@ -440,17 +444,9 @@ class _WholeChainVariant(StreamlibVariant):
         super().__init__(optimize=True)
         self.name = "streamlib: chain as one processor"
 
-    def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
-        _WholeChain.record = record
-        rt = StreamRuntime()
-        rt.start()
-        self.rt = rt
-        self.sources = []
-        for k in range(n):
-            self.sources.append(rt.add_processor(_WholeChain, live=live, frames=frames).id)
-            if live and k < n - 1:
-                time.sleep(PERIOD_NS / 1e9 / n)
-        self.pipelines = n
+    def _add_pipeline(self, rt: StreamRuntime, live: bool, record: Record, frames: int | None) -> str:
+        _WholeChain.record = record  # (it starts as it is added: no time to set it on the instance)
+        return rt.add_processor(_WholeChain, live=live, frames=frames).id
 
 
 class _ThreadedVariant(Variant):

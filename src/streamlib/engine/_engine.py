@@ -147,20 +147,20 @@ class Engine:
         """Deadlines missed so far by every running clock-driven source (by id): ticks
         run more than a period late plus ticks skipped to shed load."""
         with self._lock:
-            return {
-                head: group.ticks_late + group.ticks_skipped
-                for head, group in self.groups.items()
-                if group.kind == GroupKind.CLOCK and head in self.runners
-            }
+            return {head: group.ticks_late + group.ticks_skipped for head, group in self._clock_groups()}
 
     def tick_periods(self) -> dict[str, int]:
         """The tick period (ns) of every running clock-driven source (by id)."""
         with self._lock:
-            return {
-                head: group.period_ns
-                for head, group in self.groups.items()
-                if group.kind == GroupKind.CLOCK and head in self.runners and group.period_ns
-            }
+            return {head: group.period_ns for head, group in self._clock_groups() if group.period_ns}
+
+    def _clock_groups(self) -> list[tuple[str, ThreadGroup]]:
+        """The running groups headed by a clock-driven source (the engine's lock held)."""
+        return [
+            (head, group)
+            for head, group in self.groups.items()
+            if group.kind == GroupKind.CLOCK and head in self.runners
+        ]
 
     # --- processors ------------------------------------------------------------------
 

@@ -509,7 +509,8 @@ class WorkerPool:
             try:
                 when = runner.step()
             except Exception as exc:  # (a processor's failure is reported inside step())
-                when = self._step_failed(runner, exc)
+                self._step_failed(runner, exc)
+                when = None  # idle until a command (a stop) comes
             wall = perf_ns() - began
             warm = True
             with lock:
