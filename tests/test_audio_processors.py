@@ -13,7 +13,8 @@ import pytest
 import soundfile
 import soxr
 
-from streamlib import ConfigError, ProcessorError, StreamRuntime
+from streamlib import AudioFrame, ConfigError, ProcessorError, StreamRuntime
+from streamlib.graph import Output, Processor, ProcessorConfig, ProcessorStatus
 from streamlib.processors import (
     AudioChannelConverterProcessor,
     AudioMixerProcessor,
@@ -141,6 +142,53 @@ def test_rechunked_blocks_are_stamped_from_the_frame_holding_their_first_sample_
         i = int(np.searchsorted(starts, first, side="right")) - 1
         assert frame.timestamp_ns == stamps[i] + (first - starts[i]) * 1_000_000_000 // 48000
         first += frame.num_frames
+
+
+class _FormatChangeConfig(ProcessorConfig):
+    channels: tuple[int, ...] = (1, 1, 2)
+
+
+class _FormatChange(Processor):
+    """Emits 1000-sample frames at 48 kHz, frame k with ``channels[k]`` channels."""
+
+    Config = _FormatChangeConfig
+    config: _FormatChangeConfig
+    audio = Output(AudioFrame)
+
+    def setup(self) -> None:
+        self._k = 0
+
+    def process(self) -> ProcessorStatus | None:
+        if self._k == len(self.config.channels):
+            return ProcessorStatus.END_OF_STREAM
+        block = noise(1000, self.config.channels[self._k])
+        self.audio.write(AudioFrame(block, 48000, self._k * 20_833_333, self._k))
+        self._k += 1
+        return None
+
+
+@pytest.mark.parametrize(
+    ("processor", "fields"),
+    [
+        (BufferRechunkerProcessor, {"target_buffer_size": 480}),
+        (AudioResamplerProcessor, {"source_sample_rate": 48000, "target_sample_rate": 24000}),
+    ],
+)
+def test_a_stream_whose_channels_change_midway_is_an_error_naming_the_frame(
+    processor: type[Processor], fields: dict[str, object]
+) -> None:
+    with StreamRuntime() as rt:
+        src = rt.add_processor(_FormatChange)
+        middle = rt.add_processor(processor, **fields)
+        sink = rt.add_processor(CollectingSink)
+        rt.connect(src.output_port("audio"), middle.input_port("audio_in"))
+        rt.connect(middle.output_port("audio_out"), sink.input_port("in"))
+        rt.start()
+        with pytest.raises(ProcessorError) as info:
+            rt.run(timeout=30)
+        assert rt.errors == [info.value]
+    assert info.value.processor_type == processor.__name__
+    assert "frame 2" in str(info.value) and "2 channels" in str(info.value)
 
 
 # --- channel converter -------------------------------------------------------------------

@@ -82,8 +82,7 @@ class AudioFrame(Frame):
             _reject_samples(samples)
         if sample_rate <= 0:
             raise ValueError(f"AudioFrame sample_rate must be positive, got {sample_rate!r}")
-        if samples.flags.writeable:
-            samples.flags.writeable = False
+        samples.setflags(write=False)  # (one call: reading ``flags`` first costs more)
         self._samples = samples
         self._sample_rate = sample_rate
         self._timestamp_ns = timestamp_ns
@@ -127,6 +126,25 @@ class AudioFrame(Frame):
             f"sample_rate={self._sample_rate}, timestamp_ns={self._timestamp_ns}, "
             f"sequence={self._sequence})"
         )
+
+
+_new_frame = object.__new__
+
+
+def audio_frame(
+    samples: npt.NDArray[np.float32], sample_rate: int, timestamp_ns: int, sequence: int
+) -> AudioFrame:
+    """An ``AudioFrame`` from samples its caller vouches for (a float32 ndarray of shape
+    (frames, channels), a positive rate): streamlib's own processors, which make
+    several frames per block. It skips the checks but not the freeze (the array is
+    read-only all the same)."""
+    frame: AudioFrame = _new_frame(AudioFrame)
+    samples.setflags(write=False)
+    frame._samples = samples
+    frame._sample_rate = sample_rate
+    frame._timestamp_ns = timestamp_ns
+    frame._sequence = sequence
+    return frame
 
 
 def _reject_samples(samples: object) -> None:

@@ -197,16 +197,19 @@ class _LatencySink(Processor):
 
     def setup(self) -> None:
         self.t0: int | None = None
+        self._now = self.clock.now_ns
 
     def process(self) -> None:
         frame = self.audio.read()
         if frame is not None:
-            arrival = self.clock.now_ns()
-            if self.t0 is None:
-                self.t0 = frame.timestamp_ns
-            first = round((frame.timestamp_ns - self.t0) * OUT_RATE / 1e9)
-            last_ns = frame.timestamp_ns + (frame.num_frames - 1) * 1_000_000_000 // OUT_RATE
-            self.record.add(arrival, self.t0, first, self.releases.released(last_ns))
+            arrival = self._now()
+            timestamp = frame.timestamp_ns
+            t0 = self.t0
+            if t0 is None:
+                self.t0 = t0 = timestamp
+            first = round((timestamp - t0) * OUT_RATE / 1e9)
+            last_ns = timestamp + (len(frame.samples) - 1) * 1_000_000_000 // OUT_RATE
+            self.record.add(arrival, t0, first, self.releases.released(last_ns))
 
 
 class StreamlibVariant(Variant):

@@ -17,6 +17,8 @@ def nearest_rank(ordered: Sequence[int], q: float) -> int:
 
 
 _WINDOW = 4096
+"""Frames kept (a power of two)."""
+_MASK = _WINDOW - 1
 
 
 class LatencyRecorder:
@@ -24,24 +26,22 @@ class LatencyRecorder:
     recent ones). Written by the sink's reading thread; a snapshot is read by
     ``stats()`` (a list copy; a torn read can only mix old and new samples)."""
 
-    __slots__ = ("_clock", "_samples", "_next", "count", "max_ns")
+    __slots__ = ("_now", "_samples", "count", "max_ns")
 
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
+        self._now = clock.now_ns
         self._samples: list[int] = []
-        self._next = 0
         self.count = 0
         self.max_ns = 0
 
     def record(self, frame: Any) -> None:
-        latency = self._clock.now_ns() - frame.end_ns
-        samples = self._samples
-        if len(samples) < _WINDOW:
-            samples.append(latency)
+        latency = self._now() - frame.end_ns
+        count = self.count
+        self.count = count + 1
+        if count < _WINDOW:
+            self._samples.append(latency)
         else:
-            samples[self._next] = latency
-            self._next = (self._next + 1) % _WINDOW
-        self.count += 1
+            self._samples[count & _MASK] = latency
         if latency > self.max_ns:
             self.max_ns = latency
 

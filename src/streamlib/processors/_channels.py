@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._errors import ProcessorError
-from .._frames import AudioFrame
+from .._frames import AudioFrame, audio_frame
 from ..graph import Input, Output, Processor, ProcessorConfig
 
 __all__ = ["AudioChannelConverterConfig", "AudioChannelConverterProcessor", "ChannelConversionMode"]
@@ -40,21 +40,25 @@ class AudioChannelConverterProcessor(Processor):
     audio_in = Input(AudioFrame)
     audio_out = Output(AudioFrame)
 
+    def setup(self) -> None:
+        self._duplicate = self.config.mode is ChannelConversionMode.DUPLICATE
+
     def process(self) -> None:
         frame = self.audio_in.read()
         if frame is None:
             return
         samples = frame.samples
-        if self.config.mode is ChannelConversionMode.DUPLICATE:
-            if frame.channels != 1:
+        channels = samples.shape[1]
+        if self._duplicate:
+            if channels != 1:
                 raise ProcessorError(
                     self.processor_id,
                     type(self).__name__,
-                    f"DUPLICATE turns mono into stereo; frame {frame.sequence} has {frame.channels} channels",
+                    f"DUPLICATE turns mono into stereo; frame {frame.sequence} has {channels} channels",
                 )
             out = samples.repeat(2, 1)  # (the method: np.repeat adds a Python layer per frame)
-        elif frame.channels == 1:
+        elif channels == 1:
             out = samples
         else:
             out = samples.mean(axis=1, keepdims=True, dtype=np.float32)
-        self.audio_out.write(frame.with_samples(out))
+        self.audio_out.write(audio_frame(out, frame.sample_rate, frame.timestamp_ns, frame.sequence))

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import repeat
 
 import numpy as np
 
-from .._frames import AudioFrame
+from .._frames import AudioFrame, audio_frame
 from ..graph import Output, Processor, ProcessorConfig, ProcessorStatus
 from ._timeline import TickBlocks
 
 __all__ = ["ChordGeneratorConfig", "ChordGeneratorProcessor"]
+
+_TAU = 2 * math.pi
+_ONES = repeat(1.0)
 
 
 @dataclass(frozen=True)
@@ -92,34 +97,41 @@ class ChordGeneratorProcessor(Processor):
         self._table = np.ascontiguousarray(np.vstack([np.cos(ramp), np.sin(ramp)]) * gain, np.float32)
         self._increments = increments
         self._phases = [0.0] * len(increments)
+        self._steps = [step * c.buffer_size for step in increments]
+        """Each note's phase advance over a whole block, in cycles."""
         self._position = 0
         self._sequence = 0
         self._blocks = TickBlocks(self._period)
+        self._live = c.live
+        self._size = c.buffer_size
+        self._rate = c.sample_rate
 
     def process(self) -> ProcessorStatus | None:
-        c = self.config
-        timestamp = 0
-        if c.live:  # block k was captured from start + k * period (exactly)
+        if self._live:  # block k was captured from start + k * period (exactly)
             block, timestamp = self._blocks.at(self.tick_ns)
             if block != self._sequence:  # the runtime skipped ticks (shedding load)
                 self._skip(block - self._sequence)
-        n = c.buffer_size
+        else:
+            timestamp = self._position * 1_000_000_000 // self._rate
+        n = self._size
+        steps = self._steps
         if self._total is not None:
             n = min(n, self._total - self._position)
             if n <= 0:
                 return ProcessorStatus.END_OF_STREAM
-        phases = self._phases
-        turns = [2 * math.pi * p for p in phases]
+            if n < self._size:
+                steps = [step * n for step in self._increments]
+        # (map over C functions: no Python loop per note)
+        turns = list(map(_TAU.__mul__, self._phases))
         weights = np.array([*map(math.sin, turns), *map(math.cos, turns)], np.float32)
-        table = self._table if n == c.buffer_size else self._table[:, :n]
+        table = self._table if n == self._size else self._table[:, :n]
         samples = (weights @ table)[:, None]
-        for k, step in enumerate(self._increments):
-            phases[k] = (phases[k] + step * n) % 1.0
-        if c.channels > 1:
-            samples = np.repeat(samples, c.channels, axis=1)
-        if not c.live:
-            timestamp = self._position * 1_000_000_000 // c.sample_rate
-        self.audio.write(AudioFrame(samples, c.sample_rate, timestamp, self._sequence))
+        # phases stay in [0, 1) (fmod equals % for these positive values)
+        self._phases = list(map(math.fmod, map(operator.add, self._phases, steps), _ONES))
+        channels = self.config.channels
+        if channels > 1:
+            samples = samples.repeat(channels, 1)
+        self.audio.write(audio_frame(samples, self._rate, timestamp, self._sequence))
         self._position += n
         self._sequence += 1
         if self._total is not None and self._position >= self._total:

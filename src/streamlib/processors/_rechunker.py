@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 
 from .._errors import ProcessorError
-from .._frames import AudioFrame
+from .._frames import AudioFrame, audio_frame
 from ..graph import Input, Output, Processor, ProcessorConfig
-from ._timeline import SampleTimeline
 
 __all__ = ["BufferRechunkerConfig", "BufferRechunkerProcessor"]
 
@@ -37,12 +36,15 @@ class BufferRechunkerProcessor(Processor):
     audio_out = Output(AudioFrame)
 
     def setup(self) -> None:
+        self._size = self.config.target_buffer_size
         self._rest: np.ndarray[Any, Any] | None = None
         """Samples not emitted yet (fewer than a block), or None."""
-        self._timeline = SampleTimeline()
-        self._out_position = 0
+        self._rest_ns = 0
+        """Capture time of the first sample of ``_rest``."""
         self._sequence = 0
-        self._format: tuple[int, int] | None = None
+        self._rate = 0
+        self._channels = 0
+        """The stream's format, set by its first frame."""
 
     def process(self) -> None:
         frame = self.audio_in.read()
@@ -50,18 +52,9 @@ class BufferRechunkerProcessor(Processor):
             return
         samples = frame.samples
         rate = frame.sample_rate
-        shape = (rate, samples.shape[1])
-        if shape != self._format:
-            if self._format is not None:
-                raise ProcessorError(
-                    self.processor_id,
-                    type(self).__name__,
-                    f"frame {frame.sequence} is {rate} Hz x {shape[1]} channels; the stream started "
-                    f"as {self._format[0]} Hz x {self._format[1]}",
-                )
-            self._format = shape
-        self._timeline.feed(frame)
-        size = self.config.target_buffer_size
+        if rate != self._rate or samples.shape[1] != self._channels:
+            self._first_format(frame)
+        size = self._size
         n = len(samples)
         start = 0
         rest = self._rest
@@ -70,29 +63,43 @@ class BufferRechunkerProcessor(Processor):
             if n < start:
                 self._rest = np.concatenate((rest, samples))
                 return
-            self._write(np.concatenate((rest, samples[:start])), rate)
+            self._write(np.concatenate((rest, samples[:start])), rate, self._rest_ns)
+        base = frame.timestamp_ns
         if n - start >= size:  # whole blocks inside this frame: views, no copy
-            self._timeline.forget_before(self._out_position)
             write = self.audio_out.write
             sequence = self._sequence
-            base = frame.timestamp_ns  # (what the timeline answers for samples of this frame)
-            first = start
             while n - start >= size:
-                timestamp = base + start * 1_000_000_000 // rate
-                write(AudioFrame(samples[start : start + size], rate, timestamp, sequence))
+                write(
+                    audio_frame(
+                        samples[start : start + size], rate, base + start * 1_000_000_000 // rate, sequence
+                    )
+                )
                 start += size
                 sequence += 1
             self._sequence = sequence
-            self._out_position += start - first
-        self._rest = samples[start:] if start < n else None
+        if start < n:
+            self._rest = samples[start:]
+            self._rest_ns = base + start * 1_000_000_000 // rate
+        else:
+            self._rest = None
+
+    def _first_format(self, frame: AudioFrame) -> None:
+        """The stream's first frame sets its format; a later change is an error."""
+        rate, channels = frame.sample_rate, frame.channels
+        if self._rate:
+            raise ProcessorError(
+                self.processor_id,
+                type(self).__name__,
+                f"frame {frame.sequence} is {rate} Hz x {channels} channels; the stream started "
+                f"as {self._rate} Hz x {self._channels}",
+            )
+        self._rate, self._channels = rate, channels
 
     def on_end_of_stream(self) -> None:
-        if self._rest is not None and self._format is not None:
+        if self._rest is not None:
             rest, self._rest = self._rest, None
-            self._write(rest, self._format[0])
+            self._write(rest, self._rate, self._rest_ns)
 
-    def _write(self, block: np.ndarray[Any, Any], rate: int) -> None:
-        timestamp = self._timeline.time_at(self._out_position)
-        self.audio_out.write(AudioFrame(block, rate, timestamp, self._sequence))
-        self._out_position += len(block)
+    def _write(self, block: np.ndarray[Any, Any], rate: int, timestamp: int) -> None:
+        self.audio_out.write(audio_frame(block, rate, timestamp, self._sequence))
         self._sequence += 1

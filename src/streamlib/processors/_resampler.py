@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ProcessorError
-from .._frames import AudioFrame
+from .._frames import AudioFrame, audio_frame
 from ..graph import Input, Output, Processor, ProcessorConfig
 from ._timeline import SampleTimeline
 
@@ -58,6 +58,9 @@ class AudioResamplerProcessor(Processor):
     audio_out = Output(AudioFrame)
 
     def setup(self) -> None:
+        c = self.config
+        self._source_rate = c.source_sample_rate
+        self._target_rate = c.target_sample_rate
         self._stream: Any = None
         self._channels = 0
         self._timeline = SampleTimeline()
@@ -68,6 +71,22 @@ class AudioResamplerProcessor(Processor):
         frame = self.audio_in.read()
         if frame is None:
             return
+        samples = frame.samples
+        stream = self._stream
+        if frame.sample_rate != self._source_rate or samples.shape[1] != self._channels or stream is None:
+            self._check(frame)
+            stream = self._stream
+        self._timeline.feed(frame)
+        if stream is False:  # equal rates: nothing to do
+            self._emit(samples)
+            return
+        out = stream.resample_chunk(np.ascontiguousarray(samples))
+        if len(out):  # (libsoxr releases its output in bursts: mostly nothing)
+            self._emit(out)
+
+    def _check(self, frame: AudioFrame) -> None:
+        """A frame unlike the stream's so far: the first one opens the stream; one at
+        another rate, or (later) with other channels, is an error."""
         c = self.config
         if frame.sample_rate != c.source_sample_rate:
             raise ProcessorError(
@@ -76,25 +95,15 @@ class AudioResamplerProcessor(Processor):
                 f"frame {frame.sequence} is at {frame.sample_rate} Hz; this resampler is configured "
                 f"for source_sample_rate={c.source_sample_rate}",
             )
-        samples = frame.samples
-        stream = self._stream
-        if stream is None:
-            self._open(samples.shape[1])
-            stream = self._stream
-        elif samples.shape[1] != self._channels:
+        if self._stream is None:
+            self._open(frame.channels)
+        elif frame.channels != self._channels:
             raise ProcessorError(
                 self.processor_id,
                 type(self).__name__,
                 f"frame {frame.sequence} has {frame.channels} channels, the stream started with "
                 f"{self._channels}",
             )
-        self._timeline.feed(frame)
-        if stream is False:  # equal rates: nothing to do
-            self._emit(samples)
-            return
-        out = stream.resample_chunk(np.ascontiguousarray(samples))
-        if len(out):  # (libsoxr releases its output in bursts: mostly nothing)
-            self._emit(out)
 
     def on_end_of_stream(self) -> None:
         if self._stream:
@@ -117,11 +126,9 @@ class AudioResamplerProcessor(Processor):
         n = len(samples)
         if not n:
             return
-        c = self.config
-        source_index = self._out_position * c.source_sample_rate // c.target_sample_rate
-        timestamp = self._timeline.time_at(source_index)
+        timestamp = self._timeline.time_at(self._out_position * self._source_rate // self._target_rate)
         if samples.ndim == 1:
             samples = samples[:, None]
-        self.audio_out.write(AudioFrame(samples, c.target_sample_rate, timestamp, self._sequence))
+        self.audio_out.write(audio_frame(samples, self._target_rate, timestamp, self._sequence))
         self._out_position += n
         self._sequence += 1

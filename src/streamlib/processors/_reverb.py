@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ProcessorError
-from .._frames import AudioFrame
+from .._frames import AudioFrame, audio_frame
 from ..graph import Input, Output, Processor, ProcessorConfig
 
 __all__ = ["ReverbConfig", "ReverbProcessor"]
@@ -73,6 +73,15 @@ class ReverbProcessor(Processor):
             return
         samples = frame.samples
         n, channels = samples.shape
+        if n > self._chunk or n <= channels or channels > 2 or self._held is not None:
+            self._process_other(frame, samples)  # (the first call, and all that is not a plain block)
+            return
+        rate = frame.sample_rate
+        out = self._reverb.process(samples, rate, reset=False)
+        self.audio_out.write(audio_frame(out, rate, frame.timestamp_ns, frame.sequence))
+
+    def _process_other(self, frame: AudioFrame, samples: np.ndarray[Any, Any]) -> None:
+        n, channels = samples.shape
         if channels > 2:
             raise ProcessorError(
                 self.processor_id,
@@ -110,4 +119,4 @@ class ReverbProcessor(Processor):
         else:  # equal pieces, none larger than the first call, none ambiguous
             pieces = np.array_split(samples, -(-len(samples) // self._chunk))
             out = np.concatenate([self._reverb.process(p, rate, reset=False) for p in pieces])
-        self.audio_out.write(AudioFrame(out, rate, frame.timestamp_ns, frame.sequence))
+        self.audio_out.write(audio_frame(out, rate, frame.timestamp_ns, frame.sequence))

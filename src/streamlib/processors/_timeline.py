@@ -60,7 +60,7 @@ class SampleTimeline:
 
     def feed(self, frame: AudioFrame) -> None:
         self._anchors.append((self.position, frame.timestamp_ns, frame.sample_rate))
-        self.position += frame.num_frames
+        self.position += len(frame.samples)
 
     def forget_before(self, index: int) -> None:
         """Forget the frames wholly before sample ``index`` (no query will ask about them)."""
@@ -70,8 +70,9 @@ class SampleTimeline:
 
     def time_at(self, index: int) -> int:
         """Capture time of sample ``index`` (0-based, counted over all frames fed)."""
-        self.forget_before(index)
         anchors = self._anchors
+        while len(anchors) > 1 and anchors[1][0] <= index:  # (forget_before, inline)
+            anchors.popleft()
         if not anchors:
             return 0
         start, timestamp, rate = anchors[0]
