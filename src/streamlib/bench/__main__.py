@@ -18,6 +18,10 @@ BENCHMARKS = {
     "peers": ("streamlib.bench._peers", "the flagship chain: streamlib vs hand-written Python vs GStreamer"),
     "soak": ("streamlib.bench._soak", "a long service run: memory, threads, loss and drops over time"),
     "video": ("streamlib.bench._video", "1080p test pattern -> resize -> convert -> MP4, optimized vs not"),
+    "work": (
+        "streamlib.bench._work",
+        "interpreter steps per tick of the flagship chain vs the same DSP as one processor",
+    ),
 }
 
 
