@@ -309,8 +309,8 @@ class Placement:
         pack.reprobe_ns = pack.since_ns + REPROBE_NS
 
     def _dissolve(self, pack: Pack, reason: str) -> None:
-        """Spread ``pack`` for good."""
-        log.info("%s %s", _describe(pack), reason)
+        """Spread ``pack`` for good (logged once done: whoever reads the log sees the
+        threads spread)."""
         pack.dissolved = True
         for member in pack.members:
             member.pack = None
@@ -318,6 +318,7 @@ class Placement:
             if self._pinned.pop(member, None) is not None:
                 self._set(member.native_id, self.allowed)
         self._packs = {k: p for k, p in self._packs.items() if p is not pack}
+        log.info("%s %s", _describe(pack), reason)
 
     def _least_loaded(self) -> int:
         """The allowed CPU holding the fewest packs (highest number on a tie: CPU 0
