@@ -95,15 +95,15 @@ class AudioFrame(Frame):
     @property
     def num_frames(self) -> int:
         """Samples per channel."""
-        return int(self._samples.shape[0])
+        return len(self._samples)
 
     @property
     def duration_ns(self) -> int:
-        return int(self._samples.shape[0]) * 1_000_000_000 // self._sample_rate
+        return len(self._samples) * 1_000_000_000 // self._sample_rate
 
     @property
     def end_ns(self) -> int:
-        return self._timestamp_ns + int(self._samples.shape[0]) * 1_000_000_000 // self._sample_rate
+        return self._timestamp_ns + len(self._samples) * 1_000_000_000 // self._sample_rate
 
     def with_samples(
         self,
