@@ -13,8 +13,8 @@ import pytest
 import soundfile
 import soxr
 
-from streamlib import AudioFrame, ConfigError, ProcessorError, StreamRuntime
-from streamlib.graph import Output, Processor, ProcessorConfig, ProcessorStatus
+from streamlib import AudioFrame, ConfigError, Frame, ProcessorError, StreamRuntime
+from streamlib.graph import Processor
 from streamlib.processors import (
     AudioChannelConverterProcessor,
     AudioMixerProcessor,
@@ -27,7 +27,7 @@ from streamlib.processors import (
     WavFileSinkProcessor,
     WavFileSourceProcessor,
 )
-from streamlib.testing import CollectingSink, FakeClock, instance
+from streamlib.testing import CollectingSink, FakeClock, ScriptedSource, instance
 
 from .audio_helpers import SIGNALS, ArraySource, joined, run_chain, snr_db
 
@@ -144,27 +144,11 @@ def test_rechunked_blocks_are_stamped_from_the_frame_holding_their_first_sample_
         first += frame.num_frames
 
 
-class _FormatChangeConfig(ProcessorConfig):
-    channels: tuple[int, ...] = (1, 1, 2)
+class _FormatChange(ScriptedSource):
+    """Scripted audio frames at 48 kHz; the third one is stereo, the others mono."""
 
-
-class _FormatChange(Processor):
-    """Emits 1000-sample frames at 48 kHz, frame k with ``channels[k]`` channels."""
-
-    Config = _FormatChangeConfig
-    config: _FormatChangeConfig
-    audio = Output(AudioFrame)
-
-    def setup(self) -> None:
-        self._k = 0
-
-    def process(self) -> ProcessorStatus | None:
-        if self._k == len(self.config.channels):
-            return ProcessorStatus.END_OF_STREAM
-        block = noise(1000, self.config.channels[self._k])
-        self.audio.write(AudioFrame(block, 48000, self._k * 20_833_333, self._k))
-        self._k += 1
-        return None
+    def make_frame(self, seq: int, timestamp_ns: int) -> Frame:
+        return AudioFrame(noise(1000, 2 if seq == 2 else 1), 48000, timestamp_ns, seq)
 
 
 @pytest.mark.parametrize(
@@ -178,10 +162,10 @@ def test_a_stream_whose_channels_change_midway_is_an_error_naming_the_frame(
     processor: type[Processor], fields: dict[str, object]
 ) -> None:
     with StreamRuntime() as rt:
-        src = rt.add_processor(_FormatChange)
+        src = rt.add_processor(_FormatChange, num_frames=3)
         middle = rt.add_processor(processor, **fields)
         sink = rt.add_processor(CollectingSink)
-        rt.connect(src.output_port("audio"), middle.input_port("audio_in"))
+        rt.connect(src.output_port("out"), middle.input_port("audio_in"))
         rt.connect(middle.output_port("audio_out"), sink.input_port("in"))
         rt.start()
         with pytest.raises(ProcessorError) as info:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from ..plan import ThreadingStrategy
 from ..runtime import StreamRuntime
 from ..testing import FakeClock, FakeCosts, check_costs, use_costs
 from ._peers_python import PERIOD_NS, Record, StreamlibVariant, _WholeChainVariant
@@ -108,7 +109,7 @@ def measure(variant: str, ticks: int = 200, warmup: int = 20) -> Work:
         for _ in range(ticks):
             tick()
         counting.clear()
-        pooled = str(rt.plan).count("POOLED")
+        pooled = rt.plan.processors[source].threading is ThreadingStrategy.POOLED
     finally:
         threading.settrace(None)
         rt.stop()
