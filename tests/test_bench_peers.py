@@ -11,8 +11,8 @@ import pytest
 
 from streamlib import StreamRuntime
 from streamlib.bench import _peers
-from streamlib.bench._peers_python import Record, ReleaseSchedule, _NotingResampler, _Releases
-from streamlib.processors import BufferRechunkerProcessor, ChordGeneratorProcessor
+from streamlib.bench._peers_python import Record, ReleaseSchedule
+from streamlib.processors import AudioResamplerProcessor, BufferRechunkerProcessor, ChordGeneratorProcessor
 from streamlib.testing import CollectingSink, instance
 
 
@@ -62,42 +62,61 @@ def test_processing_latency_counts_from_the_tick_that_released_the_frame() -> No
     t0 = 1_000_000_000
     arrival = t0 + 2 * 20_000_000 + 300_000  # 0.3 ms after the second block's capture ended
     record.add(arrival, t0, first_sample=0)
-    assert record.processing == [300_000]
-    assert record.latencies == [arrival - t0 - 512 * 1_000_000_000 // 48_000]
+    assert record.figures() == ([arrival - t0 - 512 * 1_000_000_000 // 48_000], [300_000])
 
 
-def test_a_noted_release_time_gives_the_processing_latency() -> None:
+def test_a_stamped_frame_s_processing_latency_counts_from_its_own_stamp() -> None:
     record = Record()
-    record.add(arrival=5_000_300_000, t0=1_000_000_000, first_sample=0, released_ns=5_000_000_000)
-    assert record.processing == [300_000]
+    t0 = 1_000_000_000
+    # frame 1 (output samples 512..1023) was released by the second block's end; a
+    # skipped tick 60 ms earlier moved its stamp (and its release) 60 ms later
+    stamp = t0 + 512 * 1_000_000_000 // 48_000 + 60_000_000
+    released = stamp + (2 * 960 - 512) * 1_000_000_000 // 48_000
+    record.add_stamped(released + 300_000, t0, stamp, 1)
+    record.add(t0 + 40_300_000, t0, first_sample=0)
+    latencies, processing = record.figures()
+    assert processing == [300_000, 300_000]
+    assert abs(latencies[0] - (released + 300_000 - stamp - 512 * 1_000_000_000 // 48_000)) <= 1
+    assert len(record) == 2 and record.figures(1) == (latencies[:1], processing[:1])
 
 
-def test_the_resampler_notes_the_schedule_s_release_times_on_a_gap_free_stream() -> None:
-    # what the streamlib rows use (robust to gaps) agrees with the schedule the
-    # hand-written rows use, where there are no gaps
-    releases = _Releases()
+def test_a_frame_s_release_time_follows_from_its_stamp_and_sequence() -> None:
+    # what the streamlib rows use (robust to gaps: it counts from each frame's own stamp)
+    # agrees with the schedule the hand-written rows count from their start, where there
+    # are no gaps; the library's own resampler and rechunker stamp the frames
     with StreamRuntime() as rt:
         chord = rt.add_processor(
             ChordGeneratorProcessor, sample_rate=24_000, buffer_size=480, live=False, duration_s=2.0
         )
-        resampler = rt.add_processor(_NotingResampler, source_sample_rate=24_000, target_sample_rate=48_000)
+        resampler = rt.add_processor(
+            AudioResamplerProcessor, source_sample_rate=24_000, target_sample_rate=48_000
+        )
         rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=512)
         sink = rt.add_processor(CollectingSink)
         rt.connect(chord.output_port("audio"), resampler.input_port("audio_in"))
         rt.connect(resampler.output_port("audio_out"), rechunker.input_port("audio_in"))
         rt.connect(rechunker.output_port("audio_out"), sink.input_port("in"))
-        instance(rt, resampler).releases = releases
         rt.start()
         assert rt.run(timeout=30)
         frames = instance(rt, sink).frames
     schedule = ReleaseSchedule(blocks=200)
     assert len(frames) > 150
+    t0 = frames[0].timestamp_ns
     for k, frame in enumerate(frames):
+        assert frame.sequence == k
         last = k * 512 + 511
         if last >= schedule.counts[99]:
             break  # released by the flush at end of stream, not by a block
-        last_ns = frame.timestamp_ns + 511 * 1_000_000_000 // 48_000
-        assert releases.released(last_ns) == (schedule.release_block(last) + 1) * 20_000_000, k
+        expected = t0 + (schedule.release_block(last) + 1) * 20_000_000
+        # (stamps are whole nanoseconds, each rounded down: a few ns apart)
+        assert abs(schedule.released_at(frame.timestamp_ns, frame.sequence) - expected) < 1000, k
+    # a gap (skipped ticks) shifts a frame's stamp, and its release time with it
+    gap = 60_000_000
+    frame = frames[40]
+    assert (
+        schedule.released_at(frame.timestamp_ns + gap, 40)
+        == schedule.released_at(frame.timestamp_ns, 40) + gap
+    )
 
 
 def test_only_picks_variants_by_substring_or_exact_name() -> None:

@@ -90,12 +90,13 @@ def measure_live(variant: Variant, n: int, seconds: float, warmup: float) -> dic
         # the window's late ticks first: converting ~200 k figures below holds the
         # interpreter lock for tens of ms, which would make the pipelines late itself
         late = variant.late_ticks() - late0
-        arrived = len(record.processing)
+        arrived = len(record)
     finally:
         variant.stop()
     # (frames recorded after the window's end are left out)
-    latencies = [x / 1e6 for x in record.latencies[:arrived]]
-    processing = [x / 1e6 for x in record.processing[:arrived]]
+    latencies_ns, processing_ns = record.figures(arrived)
+    latencies = [x / 1e6 for x in latencies_ns]
+    processing = [x / 1e6 for x in processing_ns]
     misses = sum(1 for x in processing if x > MISS_LATENCY_NS / 1e6) + late
     return {
         "pipelines": n,
@@ -519,9 +520,10 @@ def render_markdown(report: dict[str, Any], table: str, plots: list[str], out: P
         "*streamlib* what the library's six processors, their ports and frames cost over the "
         "same DSP calls.",
         "- A streamlib source more than 100 ms behind skips to its latest due tick (counted as "
-        "misses); its resampler notes when libsoxr released each frame, so the processing "
-        "latency stays exact across such gaps (the hand-written rows never skip and use libsoxr's "
-        "fixed release schedule).",
+        "misses); its sink finds when libsoxr released each frame from the frame's own stamp and "
+        "sequence (libsoxr's fixed release schedule, counted from that stamp), so the processing "
+        "latency stays exact across such gaps (the hand-written rows never skip and count the "
+        "schedule from their start).",
         "- *GStreamer* runs in a child process of Debian's Python with no Python in its data path: "
         "its latency tracer (C, `GST_TRACERS=latency`, to a log file) gives per source buffer the "
         "time from the source's push to the sink. That tracer's probe travels just ahead of the "

@@ -23,9 +23,8 @@ import queue
 import resource
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,6 +47,7 @@ SOURCE_BLOCK = 480
 OUT_RATE = 48_000
 OUT_BLOCK = 512
 PERIOD_NS = SOURCE_BLOCK * 1_000_000_000 // SOURCE_RATE  # 20 ms
+_OUT_PER_BLOCK = SOURCE_BLOCK * OUT_RATE // SOURCE_RATE
 MISS_LATENCY_NS = 50_000_000
 FREQUENCIES = (261.63, 329.63, 392.0)
 
@@ -84,6 +84,17 @@ class ReleaseSchedule:
     def release_block(self, last_sample: int) -> int:
         return bisect.bisect_right(self.counts, last_sample)  # (a fraction of searchsorted's cost)
 
+    def released_at(self, timestamp_ns: int, sequence: int) -> int:
+        """Release time of the rechunked 512-sample frame number ``sequence`` (its
+        first sample is output sample ``sequence * 512``), stamped ``timestamp_ns``:
+        the capture end of the block that released it, counted from the frame's own
+        stamp. A source's skipped ticks and a queue's dropped frames shift stamps and
+        sequences alike, so it stays exact across them (the frame that straddles a
+        skip is off by that skip)."""
+        first = sequence * OUT_BLOCK
+        end = (self.release_block(first + OUT_BLOCK - 1) + 1) * _OUT_PER_BLOCK
+        return timestamp_ns + (end - first) * 1_000_000_000 // OUT_RATE
+
 
 _SCHEDULE: ReleaseSchedule | None = None
 
@@ -95,32 +106,54 @@ def schedule() -> ReleaseSchedule:
     return _SCHEDULE
 
 
-@dataclass
 class Record:
-    """What the sinks of one run observed, per frame: end-to-end latency (arrival minus
-    capture of the frame's last sample) and processing latency (arrival minus the tick
-    that released the frame from the resampler). ``list.append`` from many threads is
-    atomic, with or without the GIL."""
+    """What the sinks of one run observed, one raw entry per 512-sample frame, appended
+    as it arrives (one ``list.append``, atomic from many threads with or without the
+    GIL); the figures are worked out after the run (``figures``), so recording costs
+    every Python variant the same few steps per frame. Per frame: end-to-end latency
+    (arrival minus capture of the frame's last sample) and processing latency (arrival
+    minus the tick that released the frame from the resampler)."""
 
-    latencies: list[int] = field(default_factory=list)
-    processing: list[int] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, int, int, int]] = []
+        """(arrival, t0, first sample or stamp, -1 or sequence), see ``add``/``add_stamped``."""
 
     def clear(self) -> None:
-        self.latencies = []
-        self.processing = []
+        self.entries.clear()  # (the same list: sinks may hold its append)
 
-    def add(self, arrival: int, t0: int, first_sample: int, released_ns: int | None = None) -> None:
-        """A 512-sample frame whose first sample is output sample ``first_sample`` of a
-        pipeline whose source started capturing at ``t0``. ``released_ns``: the capture
-        end of the source block that released it from libsoxr, where the pipeline
-        noted it (a source that skipped blocks, or a queue that dropped frames, leaves
-        the stream with gaps: the release schedule, which assumes none, would be off);
-        default: from the schedule."""
-        last = first_sample + OUT_BLOCK - 1
-        self.latencies.append(arrival - t0 - (last + 1) * 1_000_000_000 // OUT_RATE)
-        if released_ns is None:
-            released_ns = t0 + (schedule().release_block(last) + 1) * PERIOD_NS
-        self.processing.append(arrival - released_ns)
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, arrival: int, t0: int, first_sample: int) -> None:
+        """A frame whose first sample is output sample ``first_sample`` of a pipeline
+        whose source started capturing at ``t0`` (a gap-free stream: it was released
+        by the block the schedule says, counted from ``t0``)."""
+        self.entries.append((arrival, t0, first_sample, -1))
+
+    def add_stamped(self, arrival: int, t0: int, timestamp_ns: int, sequence: int) -> None:
+        """A frame stamped ``timestamp_ns`` (capture of its first sample), number
+        ``sequence`` of the rechunked stream, of a pipeline whose first frame was
+        stamped ``t0``: its release counts from its own stamp
+        (``ReleaseSchedule.released_at``), exact across a source's skipped ticks and
+        dropped frames, which shift ``t0 + block * period``. (A sink may append the same
+        tuple to ``entries`` itself.)"""
+        self.entries.append((arrival, t0, timestamp_ns, sequence))
+
+    def figures(self, count: int | None = None) -> tuple[list[int], list[int]]:
+        """(end-to-end latencies, processing latencies), ns, of the first ``count``
+        entries (default: all)."""
+        releases = schedule()
+        latencies, processing = [], []
+        for arrival, t0, x, sequence in self.entries[:count]:
+            if sequence < 0:
+                first = x
+                released = t0 + (releases.release_block(first + OUT_BLOCK - 1) + 1) * PERIOD_NS
+            else:
+                first = round((x - t0) * OUT_RATE / 1e9)
+                released = releases.released_at(x, sequence)
+            latencies.append(arrival - t0 - (first + OUT_BLOCK) * 1_000_000_000 // OUT_RATE)
+            processing.append(arrival - released)
+        return latencies, processing
 
 
 class Variant(abc.ABC):
@@ -152,52 +185,17 @@ class Variant(abc.ABC):
 # --- streamlib -------------------------------------------------------------------------
 
 
-class _Releases:
-    """One pipeline's libsoxr releases, as its resampler emitted them: the capture time
-    of each output frame's first sample, and the capture end of the source block whose
-    feeding released it. Appended by the resampler, consumed in order by the sink."""
-
-    def __init__(self) -> None:
-        self.entries: deque[tuple[int, int]] = deque()
-
-    def note(self, first_ns: int, released_ns: int) -> None:
-        self.entries.append((first_ns, released_ns))
-
-    def released(self, last_ns: int) -> int:
-        """Release time of the output sample captured at ``last_ns``."""
-        entries = self.entries
-        while len(entries) > 1 and entries[1][0] <= last_ns:
-            entries.popleft()
-        return entries[0][1]
-
-
-class _NotingResampler(AudioResamplerProcessor):
-    """The library's resampler; for the bench it also notes when each output frame was
-    released (the capture end of the source block just fed)."""
-
-    releases: _Releases
-
-    def _emit(self, samples: np.ndarray[Any, Any]) -> None:
-        if len(samples):
-            timeline = self._timeline
-            anchor, timestamp, rate = timeline._anchors[-1]  # the frame just fed
-            end = timestamp + (timeline.position - anchor) * 1_000_000_000 // rate
-            first = timeline.time_at(self._out_position * SOURCE_RATE // OUT_RATE)
-            self.releases.note(first, end)
-        super()._emit(samples)
-
-
 class _LatencySink(Processor):
-    """Records each frame's latencies (see Record); the pipeline's start is the first
-    frame's timestamp (it holds output sample 0)."""
+    """Records each frame's arrival with its stamp and sequence (``Record.add_stamped``);
+    the pipeline's start is the first frame's timestamp (it holds output sample 0)."""
 
     audio = Input(AudioFrame)  # not live: no device drives it (the source sets the pace)
-    record: Record
-    releases: _Releases
+    record: Record  # (set on the class by the variant as it adds one)
 
     def setup(self) -> None:
         self.t0: int | None = None
         self._now = self.clock.now_ns
+        self._append = self.record.entries.append
 
     def process(self) -> None:
         frame = self.audio.read()
@@ -207,9 +205,7 @@ class _LatencySink(Processor):
             t0 = self.t0
             if t0 is None:
                 self.t0 = t0 = timestamp
-            first = round((timestamp - t0) * OUT_RATE / 1e9)
-            last_ns = timestamp + (len(frame.samples) - 1) * 1_000_000_000 // OUT_RATE
-            self.record.add(arrival, t0, first, self.releases.released(last_ns))
+            self._append((arrival, t0, timestamp, frame.sequence))
 
 
 class StreamlibVariant(Variant):
@@ -221,6 +217,7 @@ class StreamlibVariant(Variant):
         self.pipelines = 0
 
     def start(self, n: int, live: bool, record: Record, frames: int | None = None) -> None:
+        schedule()  # (computed here, not in the first sink's setup on a worker)
         rt = StreamRuntime(optimize=self.optimize)
         rt.start()  # service mode: pipelines are added one by one, phases staggered
         self.rt = rt
@@ -244,16 +241,13 @@ class StreamlibVariant(Variant):
             duration_s=duration,
         )
         resampler = rt.add_processor(
-            _NotingResampler, source_sample_rate=SOURCE_RATE, target_sample_rate=OUT_RATE
+            AudioResamplerProcessor, source_sample_rate=SOURCE_RATE, target_sample_rate=OUT_RATE
         )
         converter = rt.add_processor(AudioChannelConverterProcessor)
         rechunker = rt.add_processor(BufferRechunkerProcessor, target_buffer_size=OUT_BLOCK)
         reverb = rt.add_processor(ReverbProcessor)
+        _LatencySink.record = record  # (it starts as it is added: no time to set it on the instance)
         sink = rt.add_processor(_LatencySink)
-        releases = _Releases()
-        rt._engine.slots[sink.id].processor.record = record  # type: ignore[attr-defined]
-        rt._engine.slots[sink.id].processor.releases = releases  # type: ignore[attr-defined]
-        rt._engine.slots[resampler.id].processor.releases = releases  # type: ignore[attr-defined]
         rt.connect(resampler.output_port("audio_out"), converter.input_port("audio_in"))
         rt.connect(converter.output_port("audio_out"), rechunker.input_port("audio_in"))
         rt.connect(rechunker.output_port("audio_out"), reverb.input_port("audio_in"))
