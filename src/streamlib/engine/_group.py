@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._clock import Clock
 from ..graph import ProcessorStatus
+from ._ports import trusted
 from ._ring import FusedLink
 from ._slot import ProcessorSlot, SlotState
 
@@ -157,7 +158,7 @@ class ThreadGroup:
         self.current: ProcessorSlot = self.head
         self.hook = "process"
         self.kind = GroupKind.INPUT
-        self._chain: tuple[tuple[ProcessorSlot, Any, Any], ...] = ()
+        self._chain: tuple[tuple[ProcessorSlot, Any, Any, bool], ...] = ()
         self._lazy_out: tuple[Any, ...] = ()
         self._lazy_in: tuple[Any, ...] = ()
         self._passes = 0
@@ -216,7 +217,9 @@ class ThreadGroup:
 
     def _rebuild_chain(self) -> None:
         self._chain = tuple(
-            (slot, slot.in_endpoints[0]._items, slot.process) for slot in self.fused if not slot.ended
+            (slot, slot.in_endpoints[0]._items, slot.process, trusted(slot.processor))
+            for slot in self.fused
+            if not slot.ended
         )
 
     def activate(self, origin: Callable[[Fraction, int], int] | None = None) -> None:
@@ -395,7 +398,7 @@ class ThreadGroup:
         try:
             if timed:
                 live = self.live
-                for slot, items, process in self._chain:
+                for slot, items, process, _ in self._chain:
                     while items:
                         n = len(items)
                         slot.calls += 1
@@ -414,7 +417,12 @@ class ThreadGroup:
                         if len(items) >= n:
                             break  # no progress: it waits for something else
             else:
-                for slot, items, process in self._chain:
+                for slot, items, process, exact in self._chain:
+                    if exact:  # one frame per call, never an end of stream (see _ports.trusted)
+                        while items:
+                            slot.calls += 1
+                            process()
+                        continue
                     while items:
                         n = len(items)
                         slot.calls += 1

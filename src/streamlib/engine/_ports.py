@@ -5,6 +5,15 @@ hand-off and a ring buffer can be swapped under a processor without it noticing.
 The hot path is specialized by class (the engine picks it when it wires a port):
 an input fed by a fused link pops the link's deque directly; an output with one
 target calls that target's push (a C-level ``deque.append`` for a fused link).
+
+streamlib's own processors go one step further on fused links (``trusted``): their
+``self.audio_in.read`` *is* the link's ``deque.popleft`` and their
+``self.audio_out.write`` the link's ``deque.append`` (C calls, no Python frame per
+hop), through a small stand-in the processor sees instead of the port. Their class
+vouches for what that skips: each ``process()`` call reads its one input exactly once
+(it is only called with a frame waiting), writes only frames of the port's type, and
+returns None. The port itself stays the engine's: its ``count`` is then derived (from
+the processor's calls, or from the link), so stats read the same numbers.
 """
 
 from __future__ import annotations
@@ -89,6 +98,51 @@ class InputPort:
         return f"<InputPort {self._slot.processor_id}.{self.name} ({self.frame_type.__name__})>"
 
 
+_IN_COUNT: Any = InputPort.__dict__["count"]
+"""The stored count of an input port (the slot, under the derived ``count`` below)."""
+
+
+class _CallCountedInputPort(InputPort):
+    """A trusted processor's input fed by a fused link: the processor reads through a
+    ``_Reader`` (the link's popleft), one frame per call, so the frames read are its
+    calls since binding plus what was counted before."""
+
+    __slots__ = ()
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return int(_IN_COUNT.__get__(self)) + self._slot.calls
+
+
+class _Reader:
+    """What a trusted processor's ``self.<input>`` is while its input is a fused link."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, read: Any) -> None:
+        self.read = read
+
+
+class _Writer:
+    """What a trusted processor's ``self.<output>`` is while it feeds one fused link."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, write: Any) -> None:
+        self.write = write
+
+
+def trusted(processor: object) -> bool:
+    """Whether ``processor``'s own class (not a parent's: a subclass's code is not
+    vouched for) declares ``_trusted_io = True`` (see the module doc)."""
+    return type(processor).__dict__.get("_trusted_io") is True
+
+
+def _expose(port: InputPort | OutputPort, stand_in: object) -> None:
+    """What the processor sees as ``self.<port name>``: the port, or a stand-in."""
+    vars(port._slot.processor)[port.name] = stand_in
+
+
 class _FusedInputPort(InputPort):
     """Fed by a fused link: pops the link's deque (one thread, no lock)."""
 
@@ -134,10 +188,17 @@ class _FusedLatencyInputPort(InputPort):
 
 def bind_input(port: InputPort, endpoint: Any, latency: LatencyRecorder | None = None) -> None:
     """Point ``port`` at ``endpoint`` (None: unconnected) and pick its read path."""
+    if type(port) is _CallCountedInputPort:
+        _IN_COUNT.__set__(port, port.count)  # the count so far, stored again
     port._endpoint = UNCONNECTED if endpoint is None else endpoint
     port._items = endpoint._items if isinstance(endpoint, FusedLink) else ()
     port._latency = latency
-    if latency is not None:
+    _expose(port, port)
+    if latency is None and isinstance(endpoint, FusedLink) and trusted(port._slot.processor):
+        port.__class__ = _CallCountedInputPort
+        _IN_COUNT.__set__(port, _IN_COUNT.__get__(port) - port._slot.calls)
+        _expose(port, _Reader(endpoint._items.popleft))
+    elif latency is not None:
         port.__class__ = _FusedLatencyInputPort if isinstance(endpoint, FusedLink) else _LatencyInputPort
     elif isinstance(endpoint, FusedLink):
         port.__class__ = _FusedInputPort
@@ -201,6 +262,21 @@ class _SingleOutputPort(OutputPort):
         self._push(frame)
 
 
+_OUT_COUNT: Any = OutputPort.__dict__["count"]
+
+
+class _LinkCountedOutputPort(OutputPort):
+    """A trusted processor's output feeding one fused link: the processor writes through
+    a ``_Writer`` (the link's append), so the frames written are the link's since
+    binding plus what was counted before."""
+
+    __slots__ = ()
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return int(_OUT_COUNT.__get__(self)) + int(self._targets[0].written)
+
+
 def _push_of(target: Any) -> Any:
     if isinstance(target, FusedLink):
         items: deque[Any] = target._items
@@ -210,8 +286,17 @@ def _push_of(target: Any) -> Any:
 
 def bind_outputs(port: OutputPort, targets: tuple[Any, ...]) -> None:
     """Point ``port`` at ``targets`` and pick its write path."""
+    if type(port) is _LinkCountedOutputPort:
+        _OUT_COUNT.__set__(port, port.count)  # the count so far, stored again
     port._targets = targets
-    if len(targets) == 1:
+    _expose(port, port)
+    if len(targets) == 1 and isinstance(targets[0], FusedLink) and trusted(port._slot.processor):
+        link = targets[0]
+        port._push = link._items.append
+        port.__class__ = _LinkCountedOutputPort
+        _OUT_COUNT.__set__(port, _OUT_COUNT.__get__(port) - link.written)
+        _expose(port, _Writer(port._push))
+    elif len(targets) == 1:
         port._push = _push_of(targets[0])
         port.__class__ = _SingleOutputPort
     else:

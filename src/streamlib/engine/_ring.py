@@ -351,7 +351,7 @@ class FusedLink:
     bound ``append``); the frame count of a fused connection is derived from its
     consumer's reads (see ``frames``)."""
 
-    __slots__ = ("_items", "_eos", "dropped", "_reader", "_base")
+    __slots__ = ("_items", "_eos", "dropped", "_reader", "_base", "_moved")
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()
@@ -359,16 +359,24 @@ class FusedLink:
         self.dropped = 0
         self._reader: Any = None
         self._base = 0
+        self._moved = 0
 
     def attach_reader(self, port: Any) -> None:
-        """Count frames through this link from ``port``'s reads from now on."""
+        """Count frames through this link from ``port``'s reads from now on (the reads
+        of an earlier reader still count)."""
+        before = self._reader.count - self._base if self._reader is not None else 0
         self._reader = port
-        self._base = port.count
+        self._base = port.count - before
 
     @property
     def frames(self) -> int:
         reads = self._reader.count - self._base if self._reader is not None else 0
         return reads + len(self._items) + self.dropped
+
+    @property
+    def written(self) -> int:
+        """Frames written to it so far (read, held, dropped, or moved on by a re-plan)."""
+        return self.frames + self._moved
 
     def push(self, frame: Any) -> None:
         self._items.append(frame)
@@ -396,6 +404,7 @@ class FusedLink:
     def drain(self) -> tuple[list[Any], bool]:
         items = list(self._items)
         self._items.clear()
+        self._moved += len(items)
         return items, self._eos
 
     def load(self, items: list[Any], eos: bool) -> int:

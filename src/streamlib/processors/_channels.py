@@ -34,6 +34,8 @@ class AudioChannelConverterProcessor(Processor):
     kept). DUPLICATE takes mono only; a multi-channel input is a ProcessorError
     naming the channel count (duplicating it would silently drop channels)."""
 
+    _trusted_io = True  # (streamlib's own: one read per call, typed writes, see engine._ports)
+
     Config = AudioChannelConverterConfig
     config: AudioChannelConverterConfig
     lightweight = True

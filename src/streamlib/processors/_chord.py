@@ -68,6 +68,8 @@ class ChordGeneratorProcessor(Processor):
     Phases are kept as per-note accumulators, so the waveform stays exact over hours.
     """
 
+    _trusted_io = True  # (streamlib's own: one read per call, typed writes, see engine._ports)
+
     Config = ChordGeneratorConfig
     config: ChordGeneratorConfig
     audio = Output(AudioFrame)

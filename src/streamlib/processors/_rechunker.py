@@ -29,6 +29,8 @@ class BufferRechunkerProcessor(Processor):
     is kept, bit for bit, in order; each frame is stamped with the capture time of
     its first sample."""
 
+    _trusted_io = True  # (streamlib's own: one read per call, typed writes, see engine._ports)
+
     Config = BufferRechunkerConfig
     config: BufferRechunkerConfig
     lightweight = True

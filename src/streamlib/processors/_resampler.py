@@ -51,6 +51,8 @@ class AudioResamplerProcessor(Processor):
     of their first sample (soxr's output is aligned with its input: no delay to add).
     """
 
+    _trusted_io = True  # (streamlib's own: one read per call, typed writes, see engine._ports)
+
     Config = AudioResamplerConfig
     config: AudioResamplerConfig
     lightweight = True

@@ -48,6 +48,8 @@ class ReverbProcessor(Processor):
     GIL for it).
     """
 
+    _trusted_io = True  # (streamlib's own: one read per call, typed writes, see engine._ports)
+
     Config = ReverbConfig
     config: ReverbConfig
     audio_in = Input(AudioFrame)
