@@ -5,6 +5,7 @@ streamlib does not vouch for) keeps every check."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from streamlib.processors import (
     BufferRechunkerProcessor,
     ChordGeneratorProcessor,
 )
-from streamlib.testing import CollectingSink, instance
+from streamlib.testing import CollectingSink, FakeClock, FakeCosts, PassThrough, instance, use_costs
+
+from .helpers import chain
 
 SECONDS = 4.0
 BLOCKS = int(SECONDS * 24_000) // 480
@@ -40,9 +43,7 @@ def _chain(rt: StreamRuntime) -> tuple[Any, ...]:
     return chord, resampler, converter, rechunker, sink
 
 
-def _check_counts(
-    stats: dict[str, Any], chord: Any, resampler: Any, converter: Any, rechunker: Any, replanned: bool = False
-) -> None:
+def _check_counts(stats: dict[str, Any], chord: Any, resampler: Any, converter: Any, rechunker: Any) -> None:
     p = stats["processors"]
     assert p[chord.id]["frames_out"] == BLOCKS == p[resampler.id]["frames_in"]
     assert p[resampler.id]["frames_out"] == p[converter.id]["frames_in"] == p[converter.id]["frames_out"]
@@ -51,10 +52,9 @@ def _check_counts(
         assert p[pid]["process_calls"] == p[pid]["frames_in"], pid
     # the whole stream: 4 s at 48 kHz in 512-sample blocks (the last one partial)
     assert p[rechunker.id]["frames_out"] == -(-int(SECONDS * 48_000) // 512)
-    for connection in stats["connections"].values():
+    for connection in stats["connections"].values():  # (also across re-plans that replaced them)
         assert connection["dropped"] == 0
-        if not replanned:  # (a connection's count starts again when a re-plan replaces its queue)
-            assert connection["frames"] == p[connection["sink"].split(".")[0]]["frames_in"], connection
+        assert connection["frames"] == p[connection["sink"].split(".")[0]]["frames_in"], connection
 
 
 def test_the_library_s_fused_hops_count_every_frame() -> None:
@@ -91,7 +91,7 @@ def test_counts_stay_exact_as_a_hop_leaves_the_fused_path_and_comes_back() -> No
         assert isinstance(vars(instance(rt, converter))["audio_out"], _Writer)
         assert rt.run(timeout=60)
         stats = rt.stats()
-    _check_counts(stats, chord, resampler, converter, rechunker, replanned=True)
+    _check_counts(stats, chord, resampler, converter, rechunker)
     assert first.sequences == list(range(375))  # every frame once, in order
 
 
@@ -120,3 +120,56 @@ def test_a_subclass_of_a_library_processor_keeps_the_port_type_check() -> None:
     assert errors[0].processor_id == converter.id
     assert isinstance(errors[0].__cause__, PortTypeMismatchError)
     assert f"{converter.id}.audio_out" in str(errors[0].__cause__)
+
+
+class _Gate(PassThrough):
+    """A lightweight pass-through that a test can hold inside ``process()``."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.open = threading.Event()
+        self.open.set()
+        self.held = threading.Event()
+
+    def process(self) -> None:
+        if not self.open.is_set():
+            self.held.set()
+            self.open.wait()
+        super().process()
+
+
+def test_a_queue_s_drops_stay_counted_when_a_re_plan_fuses_it() -> None:
+    clock = FakeClock()
+    period = 512 * 1_000_000_000 // 48_000
+    with StreamRuntime(clock=clock) as rt:
+        use_costs(rt, FakeCosts())  # (no measurement: holding the gate is not a slow processor)
+        src, (gate,), first = chain(rt, frames=None, live=True, middles=(_Gate,))
+        rt.start()
+        (into_gate,) = (c for c, s in rt.stats()["connections"].items() if s["sink"] == f"{gate.id}.in")
+        source, held = instance(rt, src), instance(rt, gate)
+        # a second consumer of the gate: it gets a thread, fed by a dropping queue
+        second = rt.add_processor(CollectingSink, live=True)
+        rt.connect(gate.output_port("out"), second.input_port("in"))
+        assert rt.plan.processors[gate.id].threading is ThreadingStrategy.DEDICATED
+        capacity = rt.plan.connections[into_gate].capacity
+        assert capacity is not None
+        held.open.clear()
+        ticks = capacity + 6
+        try:
+            clock.advance(period)
+            assert source.wait_emitted(1) and held.held.wait(10)  # the gate holds, frame 0 unread
+            for k in range(ticks):  # the queue into the gate fills, then drops its oldest
+                clock.advance(period)
+                assert source.wait_emitted(k + 2)
+            queue = rt.stats()["connections"][into_gate]
+            assert queue["dropped"] == ticks + 1 - capacity and not queue["fused"]
+        finally:
+            held.open.set()
+        rt.remove_processor(second)
+        assert rt.plan.processors[gate.id].threading is ThreadingStrategy.FUSED
+        clock.advance(period)
+        assert source.wait_emitted(ticks + 2)
+        assert instance(rt, first).wait_until(lambda seqs: bool(seqs) and seqs[-1] == ticks + 1)
+        link = rt.stats()["connections"][into_gate]
+        assert link["fused"] and link["dropped"] == ticks + 1 - capacity
+        assert link["frames"] == ticks + 2 == source.emitted

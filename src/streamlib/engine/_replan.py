@@ -215,10 +215,12 @@ class Replanner:
             )
             self.engine.connections[cid] = connection
             return
+        frames, lost = endpoint.frames, endpoint.dropped  # (its writer and reader are paused)
         items, eos = endpoint.drain()
         replacement = self.engine._connect(cid, now, connection)
         # handed over first, ahead of anything written from now on
         dropped = replacement.load(items, eos)
+        replacement.carry(frames - len(items), lost)
         if dropped:
             log.info("connection %s: %d queued frames dropped moving to a smaller live queue", cid, dropped)
 

@@ -319,6 +319,13 @@ class RingBuffer:
             self._wake()
         return dropped
 
+    def carry(self, frames: int, dropped: int) -> None:
+        """Count what the endpoint this one replaced (a re-plan) passed and dropped
+        before it, so a connection's counts run on across the change."""
+        with self._lock:
+            self.frames += frames
+            self.dropped += dropped
+
     def discard(self) -> int:
         """Drop (and count) everything queued; returns how many."""
         with self._lock:
@@ -351,7 +358,7 @@ class FusedLink:
     bound ``append``); the frame count of a fused connection is derived from its
     consumer's reads (see ``frames``)."""
 
-    __slots__ = ("_items", "_eos", "dropped", "_reader", "_base", "_moved")
+    __slots__ = ("_items", "_eos", "dropped", "_reader", "_base", "_moved", "_carried")
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()
@@ -360,6 +367,7 @@ class FusedLink:
         self._reader: Any = None
         self._base = 0
         self._moved = 0
+        self._carried = 0
 
     def attach_reader(self, port: Any) -> None:
         """Count frames through this link from ``port``'s reads from now on (the reads
@@ -371,7 +379,14 @@ class FusedLink:
     @property
     def frames(self) -> int:
         reads = self._reader.count - self._base if self._reader is not None else 0
-        return reads + len(self._items) + self.dropped
+        return reads + len(self._items) + self.dropped + self._carried
+
+    def carry(self, frames: int, dropped: int) -> None:
+        """Count what the endpoint this one replaced (a re-plan) passed and dropped
+        before it, so a connection's counts run on across the change."""
+        self._carried += frames
+        self.dropped += dropped
+        self._carried -= dropped  # (``frames`` counts the dropped ones already)
 
     @property
     def written(self) -> int:
