@@ -356,9 +356,15 @@ class ThreadGroup:
                     else:
                         self.ticks_late += 1
                 self.ticks = tick
-                self.deadline_ns = self._deadline(tick + 1)
+                self.deadline_ns = self._tick_start + (tick + 1) * self._tick_num // self._tick_den
                 head.processor.tick_ns = deadline
-                if call(head) is _EOS:
+                if timed:
+                    status = self._call_timed(head)
+                else:  # (_call, inlined: this is every pooled tick)
+                    self.current = head
+                    head.calls += 1
+                    status = head.process()
+                if status is _EOS:
                     self._end(head)
                 if self._chain:
                     self._drain(timed)
@@ -368,6 +374,8 @@ class ThreadGroup:
             for port, count in zip(self._queued_ports, marks, strict=True):
                 if port.count - count > port.burst:
                     port.burst = port.count - count
+        if kind == GroupKind.CLOCK and not head.ended:  # (_next, inlined)
+            return MORE if self.clock.now_ns() >= self.deadline_ns else WAIT_DEADLINE
         return self._next(head, kind)
 
     def _call(self, slot: ProcessorSlot) -> ProcessorStatus | None:

@@ -85,6 +85,9 @@ before it judges; while it has fewer, help is allowed (that is how it measures).
 RETRY_NS = 10_000_000_000
 """After a verdict against help, how long the pool runs on one worker before it lets
 helpers join again to measure afresh (the work mix may have changed)."""
+_ALONE_SAMPLE = 7
+"""Steps run alone that the meter averages: one in ``_ALONE_SAMPLE + 1`` (its mean
+moves by 1/64 per step; the others would cost a call per tick for nothing)."""
 _AGAIN = -1
 """``PooledRunner.step()``: it has more to do right away."""
 _EXIT = -2
@@ -432,31 +435,33 @@ class WorkerPool:
     def _next(self, me: _Worker, warm: bool = False) -> PooledRunner | None:
         """The next runner to step (None: stopping). Blocks, without spinning, until
         one is ready or due. Called and returns with the lock held."""
-        lock, ready, timed = self._lock, self._ready, self._timed
+        lock, ready, timed, clock = self._lock, self._ready, self._timed, self.clock
         while not self._stopping:
             if ready:
                 return ready.popleft()
-            while timed and (timed[0][3].generation != timed[0][2] or timed[0][3].state != _TIMED):
-                heapq.heappop(timed)  # void entries
+            while timed:
+                due, _, generation, first = timed[0]
+                if first.generation == generation and first.state == _TIMED:
+                    break
+                heapq.heappop(timed)  # a void entry
             timeout: float | None = None
             if timed:
-                timeout = self.clock.timeout_s(timed[0][0])
-                now = self.clock.now_ns()
-                if timeout == 0.0 or (warm and timed[0][0] - now <= EARLY_NS):  # due, or soon
+                now = clock.now_ns()
+                if now >= due or (warm and due - now <= EARLY_NS):  # due, or soon
                     if self._keeper is me:
                         self._keeper = None
-                    if not self._busy or self._help_wanted(timed[0][0], now):
-                        runner = heapq.heappop(timed)[3]
-                        if timed and self._help_wanted(timed[0][0], now):
+                    if not self._busy or self._help_wanted(due, now):
+                        heapq.heappop(timed)
+                        late = now - timed[0][0] if timed else 0  # (_help_wanted, inlined)
+                        if late >= HELP_AFTER_NS and self.meter.pays(perf_ns()):
                             self._wake_one()  # the next one is behind as well: a second hand
-                        return runner
+                        return first
                     # not late, and another worker is stepping: it takes this one when
                     # it is done (and wakes a hand if it falls behind)
-                    timeout = None
                 elif self._keeper is None or self._keeper is me:
                     self._keeper = me
-                else:
-                    timeout = None  # the timekeeper watches the clock
+                    timeout = clock.timeout_s(due)
+                # (else the timekeeper watches the clock)
             warm = False
             self._idle.append(me)
             lock.release()
@@ -515,7 +520,9 @@ class WorkerPool:
             warm = True
             with lock:
                 self._busy -= 1
-                self.meter.note(wall, overlapped or self._busy > 0 or self._starts != starts)
+                overlapped = overlapped or self._busy > 0 or self._starts != starts
+                if overlapped or not starts & _ALONE_SAMPLE:  # (steps alone: one in 8 is plenty)
+                    self.meter.note(wall, overlapped)
                 if when == _EXIT:
                     runner.state = _EXITED
                     self._runners.discard(runner)
