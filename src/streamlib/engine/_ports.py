@@ -139,7 +139,8 @@ def trusted(processor: object) -> bool:
 
 
 def _expose(port: InputPort | OutputPort, stand_in: object) -> None:
-    """What the processor sees as ``self.<port name>``: the port, or a stand-in."""
+    """What a trusted processor sees as ``self.<port name>``: the port, or a stand-in
+    (other processors always see the port, set once by their slot)."""
     vars(port._slot.processor)[port.name] = stand_in
 
 
@@ -193,8 +194,10 @@ def bind_input(port: InputPort, endpoint: Any, latency: LatencyRecorder | None =
     port._endpoint = UNCONNECTED if endpoint is None else endpoint
     port._items = endpoint._items if isinstance(endpoint, FusedLink) else ()
     port._latency = latency
-    _expose(port, port)
-    if latency is None and isinstance(endpoint, FusedLink) and trusted(port._slot.processor):
+    vouched = trusted(port._slot.processor)
+    if vouched:
+        _expose(port, port)  # (until a stand-in replaces it below)
+    if vouched and latency is None and isinstance(endpoint, FusedLink):
         port.__class__ = _CallCountedInputPort
         _IN_COUNT.__set__(port, _IN_COUNT.__get__(port) - port._slot.calls)
         _expose(port, _Reader(endpoint._items.popleft))
@@ -289,8 +292,10 @@ def bind_outputs(port: OutputPort, targets: tuple[Any, ...]) -> None:
     if type(port) is _LinkCountedOutputPort:
         _OUT_COUNT.__set__(port, port.count)  # the count so far, stored again
     port._targets = targets
-    _expose(port, port)
-    if len(targets) == 1 and isinstance(targets[0], FusedLink) and trusted(port._slot.processor):
+    vouched = trusted(port._slot.processor)
+    if vouched:
+        _expose(port, port)  # (until a stand-in replaces it below)
+    if vouched and len(targets) == 1 and isinstance(targets[0], FusedLink):
         link = targets[0]
         port._push = link._items.append
         port.__class__ = _LinkCountedOutputPort

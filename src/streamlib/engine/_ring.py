@@ -384,9 +384,8 @@ class FusedLink:
     def carry(self, frames: int, dropped: int) -> None:
         """Count what the endpoint this one replaced (a re-plan) passed and dropped
         before it, so a connection's counts run on across the change."""
-        self._carried += frames
         self.dropped += dropped
-        self._carried -= dropped  # (``frames`` counts the dropped ones already)
+        self._carried += frames - dropped  # (``frames`` adds ``dropped`` in already)
 
     @property
     def written(self) -> int:
