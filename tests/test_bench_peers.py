@@ -171,3 +171,15 @@ def test_the_command_writes_json_plots_and_markdown(tmp_path: Path, monkeypatch:
     assert "| streamlib |" in markdown and "skipped" in markdown
     for plot in ("latency_p99.png", "density.png", "cpu.png", "offline.png"):
         assert (out / plot).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_clearing_a_record_counts_from_then_on_and_frees_nothing_while_pipelines_run() -> None:
+    record = Record()
+    t0 = 1_000_000_000
+    record.add(t0 + 40_300_000, t0, first_sample=0)
+    warm = record.entries
+    record.clear()
+    assert len(record) == 0 and record.figures() == ([], [])
+    record.add(t0 + 40_400_000, t0, first_sample=0)
+    assert len(record) == 1 and record.figures()[1] == [400_000]
+    assert record.entries is warm and len(warm) == 2  # (freed with the record, after the run)

@@ -52,6 +52,7 @@ from ._peers_python import (
     os_threads,
     python_variants,
 )
+from ._stalls import MachineWatch
 
 GST_CHILD = Path(__file__).with_name("gst_child.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -327,16 +328,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   offline: {entry['offline_buffers_per_s']:.0f} buffers/s", flush=True)
 
         def probe(n: int, seconds: float) -> int:
+            watch = MachineWatch()
             try:
-                row = live(n, seconds)
+                with watch:
+                    row = live(n, seconds)
             except subprocess.TimeoutExpired as timeout:  # (a GStreamer child)
                 # it could not even run the count in time: a failed probe, recorded
                 entry.setdefault("density_timeouts", []).append(n)
                 print(f"   {name}, density probe {n}: timed out after {timeout.timeout:.0f} s", flush=True)
                 return 1
+            stalls = watch.result
+            assert stalls is not None
+            entry.setdefault("density_machine", []).append({"pipelines": n, **vars(stalls)})
             print(
                 f"   {name}, density probe {n}: {row['misses']} misses, p99 "
-                f"{row['latency_ms']['p99']:.2f} ms, CPU {row['cpu_s_per_audio_s'] * 1000:.2f} ms/audio-s",
+                f"{row['latency_ms']['p99']:.2f} ms, CPU {row['cpu_s_per_audio_s'] * 1000:.2f} ms/audio-s; "
+                f"{stalls}",
                 flush=True,
             )
             return int(row["misses"])

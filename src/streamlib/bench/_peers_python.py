@@ -117,12 +117,17 @@ class Record:
     def __init__(self) -> None:
         self.entries: list[tuple[int, int, int, int]] = []
         """(arrival, t0, first sample or stamp, -1 or sequence), see ``add``/``add_stamped``."""
+        self._start = 0
 
     def clear(self) -> None:
-        self.entries.clear()  # (the same list: sinks may hold its append)
+        """Count from the next entry on. The entries so far stay until the record is
+        dropped (after the run): freeing a warm-up's hundreds of thousands of them
+        here would hold the interpreter lock for tens of ms while the pipelines run,
+        and make every one of them late once (a density probe's window started so)."""
+        self._start = len(self.entries)
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.entries) - self._start
 
     def add(self, arrival: int, t0: int, first_sample: int) -> None:
         """A frame whose first sample is output sample ``first_sample`` of a pipeline
@@ -144,7 +149,8 @@ class Record:
         entries (default: all)."""
         releases = schedule()
         latencies, processing = [], []
-        for arrival, t0, x, sequence in self.entries[:count]:
+        end = len(self.entries) if count is None else self._start + count
+        for arrival, t0, x, sequence in self.entries[self._start : end]:
             if sequence < 0:
                 first = x
                 released = t0 + (releases.release_block(first + OUT_BLOCK - 1) + 1) * PERIOD_NS
