@@ -113,6 +113,10 @@ class _CallCountedInputPort(InputPort):
     def count(self) -> int:  # type: ignore[override]
         return int(_IN_COUNT.__get__(self)) + self._slot.calls
 
+    def read(self) -> Any:  # (the stand-in's read; its call counts it)
+        items = self._items
+        return items.popleft() if items else None
+
 
 class _Reader:
     """What a trusted processor's ``self.<input>`` is while its input is a fused link."""
@@ -278,6 +282,11 @@ class _LinkCountedOutputPort(OutputPort):
     @property
     def count(self) -> int:  # type: ignore[override]
         return int(_OUT_COUNT.__get__(self)) + int(self._targets[0].written)
+
+    def write(self, frame: Any) -> None:  # (the stand-in's write, checked; the link counts it)
+        if frame.__class__ is not self.frame_type and not isinstance(frame, self.frame_type):
+            self._mismatch(frame)
+        self._push(frame)
 
 
 def _push_of(target: Any) -> Any:
