@@ -16,6 +16,10 @@ BENCHMARKS = {
         "live re-plans next to and inside a running audio chain: timing, lateness, loss",
     ),
     "peers": ("streamlib.bench._peers", "the flagship chain: streamlib vs hand-written Python vs GStreamer"),
+    "pooltrace": (
+        "streamlib.bench._pooltrace",
+        "the pool's steps while live pipelines run: what made ticks late (a diagnostic)",
+    ),
     "soak": ("streamlib.bench._soak", "a long service run: memory, threads, loss and drops over time"),
     "video": ("streamlib.bench._video", "1080p test pattern -> resize -> convert -> MP4, optimized vs not"),
     "work": (
