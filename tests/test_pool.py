@@ -8,8 +8,11 @@ import os
 import threading
 import time
 
+import pytest
+
 from streamlib import ProcessorError, StreamRuntime, ThreadingStrategy
-from streamlib.engine._pool import EARLY_NS, HELP_AFTER_NS, PROBE_STEPS, RETRY_NS, HelpMeter
+from streamlib.engine import _pool
+from streamlib.engine._pool import EARLY_NS, HELP_AFTER_NS, PROBE_STEPS, RETRY_NS, STUCK_NS, HelpMeter
 from streamlib.plan import POOL_WORKERS, CostClass, optimize
 from streamlib.testing import (
     CollectingSink,
@@ -33,6 +36,13 @@ CHEAP = CostClass.CHEAP
 def all_cheap(costs: FakeCosts, *handles: object) -> None:
     for handle in handles:
         costs.set(handle, cpu_us=20, period_ms=10.7)  # type: ignore[arg-type]
+
+
+def unstuck(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a fake clock, real time passing in a step is the test machine's, not the
+    runtime's: a step that waits for the interpreter lock while the test's own thread
+    holds it is not stuck (``STUCK_NS``), and no second worker should join for it."""
+    monkeypatch.setattr(_pool, "STUCK_NS", 10**12)
 
 
 def live_pipeline(rt: StreamRuntime, middles: tuple[type, ...] = (PassThrough,)) -> tuple[object, ...]:
@@ -126,10 +136,11 @@ class ThreadNoting(PassThrough):
         super().process()
 
 
-def test_one_worker_runs_every_tick_while_it_keeps_up() -> None:
+def test_one_worker_runs_every_tick_while_it_keeps_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers taking turns on the interpreter lock cost CPU on every turn: while no
     due tick waits ``HELP_AFTER_NS``, the worker that is awake runs them all and the
     others sleep; when ticks queue up, they are all run, in order."""
+    unstuck(monkeypatch)
     clock = FakeClock()
     costs = FakeCosts()
     with StreamRuntime(clock=clock) as rt:
@@ -199,9 +210,10 @@ def test_the_help_meter_allows_a_second_worker_only_while_it_pays() -> None:
     assert not meter.pays(now + RETRY_NS + 2)
 
 
-def test_workers_do_not_help_each_other_where_it_does_not_pay() -> None:
+def test_workers_do_not_help_each_other_where_it_does_not_pay(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the meter's verdict against help, ticks that queue up behind the worker
     are all run, in order, by that one worker; with it for help, a second joins."""
+    unstuck(monkeypatch)
     for helps in (False, True):
         clock = FakeClock()
         costs = FakeCosts()
@@ -226,11 +238,73 @@ def test_workers_do_not_help_each_other_where_it_does_not_pay() -> None:
             assert rt.errors == []
 
 
-def test_a_busy_worker_runs_a_tick_due_within_early_ns_instead_of_sleeping() -> None:
+class Blocking(ThreadNoting):
+    """Blocks in one call, once armed, until released (as a processor stuck on I/O or
+    a lock does: the interpreter lock is free meanwhile)."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.armed = threading.Event()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def process(self) -> None:
+        if self.armed.is_set() and not self.entered.is_set():
+            self.entered.set()
+            self.release.wait(30)
+        super().process()
+
+
+def test_a_stuck_step_does_not_hold_up_the_pool_s_other_groups() -> None:
+    """One pooled group's call blocks: once its step has run ``STUCK_NS``, an idle worker
+    runs the other groups' due ticks (real time: being stuck is a matter of the wall
+    clock), even with the help meter against a second worker; when the call returns,
+    its group goes on where it was, and no group lost a frame."""
+    costs = FakeCosts()
+    with StreamRuntime() as rt:
+        use_costs(rt, costs)
+        stuck = live_pipeline(rt, (Blocking,))
+        others = [live_pipeline(rt, (ThreadNoting,)) for _ in range(3)]
+        rt.start()
+        pipelines = (stuck, *others)
+        for p in pipelines:
+            all_cheap(costs, *p)
+        check_costs(rt)
+        assert all(rt.plan.processors[p[0].id].threading is ThreadingStrategy.POOLED for p in pipelines)  # type: ignore[attr-defined]
+        rt._engine.pool.meter.against_until = 2**62  # type: ignore[attr-defined]
+        blocking = instance(rt, stuck[1])
+        sinks = [instance(rt, p[-1]) for p in others]
+
+        def dropped() -> int:  # (the queues of the dedicated start may drop on a busy machine)
+            return sum(c["dropped"] for c in rt.stats()["connections"].values())
+
+        drops = dropped()
+        try:
+            blocking.armed.set()
+            assert blocking.entered.wait(10)
+            began = time.perf_counter_ns()
+            counts = [len(sink.frames) for sink in sinks]
+            for sink, count in zip(sinks, counts, strict=True):  # meanwhile the others tick on
+                assert sink.wait_for(count + 3)
+            assert time.perf_counter_ns() - began > STUCK_NS  # (they did wait that long)
+        finally:
+            blocking.release.set()
+        stuck_sink = instance(rt, stuck[-1])
+        assert stuck_sink.wait_for(len(stuck_sink.frames) + 3)  # it goes on
+        for sink in (*sinks, stuck_sink):  # every frame once, in order
+            assert sink.sequences == sorted(set(sink.sequences))
+        assert dropped() == drops  # none lost meanwhile
+        assert rt.errors == []
+
+
+def test_a_busy_worker_runs_a_tick_due_within_early_ns_instead_of_sleeping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A worker that has just run a tick also runs the next one whose deadline is at
     most ``EARLY_NS`` ahead (a sleep that short costs more than it saves): its data is
     the deadline's (``tick_ns``, timestamps), only delivered sooner. A tick further
     ahead, or one only an idle worker would take, waits for its deadline."""
+    unstuck(monkeypatch)
     clock = FakeClock()
     costs = FakeCosts()
     with StreamRuntime(clock=clock) as rt:

@@ -76,6 +76,16 @@ flagship pipelines, 20 s, same session), sleeping until each deadline -> this: C
 audio second 7.8 -> 6.8 ms at 40 pipelines, 6.4 -> 5.7 at 80, 6.2 -> 5.9 at 120 (p99
 1.37 -> 0.44 ms there); unchanged at 20 (ticks 1 ms apart); the density is not moved
 by it (above ~150 both fall behind)."""
+STUCK_NS = 10_000_000
+"""A step that has run this long (real time) is stuck: a processor that blocks, or a
+worker that the kernel or the hypervisor does not run. An idle worker then runs the
+due ticks as if the stuck worker were not there, whatever ``HelpMeter`` says, so one
+group's stall does not hold up every other group of the pool (measured, 20 pooled
+pipelines, one processor blocking 30 ms once: the other pipelines' ticks ran up to
+30 ms late before this rule, at most 10 ms with it). A pooled tick normally takes a
+fraction of a millisecond, but a step that waits for the interpreter lock held by a
+busy thread elsewhere waits up to one switch interval (5 ms) at each of its native
+calls: twice that is not mistaken for stuck."""
 HELP_GAIN = 1.2
 """A second worker pays when two workers stepping at once get through at least this
 many times the steps one gets through alone (from their measured wall time per step)."""
@@ -308,10 +318,12 @@ class _Worker:
     """A pool worker's thread and the box it blocks on when idle (a C-level queue:
     cheaper to block on and to wake than a condition)."""
 
-    __slots__ = ("thread", "box")
+    __slots__ = ("thread", "box", "since")
 
     def __init__(self, name: str, main: Callable[[_Worker], None]) -> None:
         self.box: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self.since: int | None = None
+        """Perf-counter time its current step began (None: not stepping)."""
         self.thread = threading.Thread(target=main, args=(self,), name=name, daemon=True)
 
 
@@ -328,6 +340,13 @@ class WorkerPool:
     back to sleep once it does again. A runner made ready (mail, a wake-up) wakes the
     idle worker that ran last; a new earliest deadline wakes the timekeeper to shorten
     its wait.
+
+    Stuck steps: while groups are timed, an idle worker besides the timekeeper, the
+    *watcher*, waits with a timeout: until a stepping worker's step would have run
+    ``STUCK_NS``, or ``STUCK_NS`` when none steps (one may start at any moment). If
+    every stepping worker is stuck when a tick is due, the watcher runs what is due
+    as if alone (however late a tick is, it would wait for them). A worker that
+    re-arms a group while no idle worker watches wakes one to watch.
     """
 
     def __init__(self, clock: Clock, size: int, on_start: Callable[[threading.Thread], None]) -> None:
@@ -347,6 +366,7 @@ class WorkerPool:
         """Steps begun so far (to tell which steps overlapped another)."""
         self.meter = HelpMeter()
         self._keeper: _Worker | None = None
+        self._watcher: _Worker | None = None
         self._crew: list[_Worker] = []
         self.workers: list[threading.Thread] = []
         self.applied: dict[int, str] = {}
@@ -398,7 +418,7 @@ class WorkerPool:
                 worker.box.put(None)
             workers, self.workers, self._crew = self.workers, [], []
             self._idle = []
-            self._keeper = None
+            self._keeper = self._watcher = None
             self._runners = {r for r in self._runners if r.state != _EXITED}
         self.clock.remove_listener(self._clock_jumped)
         for thread in workers:
@@ -438,6 +458,8 @@ class WorkerPool:
         lock, ready, timed, clock = self._lock, self._ready, self._timed, self.clock
         while not self._stopping:
             if ready:
+                if self._keeper is me:  # (the timekeeper is an idle worker)
+                    self._keeper = None
                 return ready.popleft()
             while timed:
                 due, _, generation, first = timed[0]
@@ -457,11 +479,26 @@ class WorkerPool:
                             self._wake_one()  # the next one is behind as well: a second hand
                         return first
                     # not late, and another worker is stepping: it takes this one when
-                    # it is done (and wakes a hand if it falls behind)
+                    # it is done (and wakes a hand if it falls behind), unless that
+                    # step is stuck: then this one runs what is due as if alone
+                    stuck_at = self._stuck_at(me)
+                    if perf_ns() >= stuck_at:
+                        heapq.heappop(timed)
+                        return first
+                    timeout = (stuck_at - perf_ns()) / 1e9
+                    self._watcher = me
+                elif self._keeper is None and self._busy:
+                    # another worker is stepping and looks at the deadlines when it is
+                    # done: this one only makes sure that it is not stuck by then
+                    until_due = clock.timeout_s(due) or 0.0
+                    timeout = max(until_due, (self._stuck_at(me) - perf_ns()) / 1e9)
+                    self._watcher = me
                 elif self._keeper is None or self._keeper is me:
                     self._keeper = me
                     timeout = clock.timeout_s(due)
-                # (else the timekeeper watches the clock)
+                if timeout is None and self._keeper is not me and self._watcher in (None, me):
+                    self._watcher = me  # (else the timekeeper watches the clock)
+                    timeout = STUCK_NS / 1e9
             warm = False
             self._idle.append(me)
             lock.release()
@@ -475,7 +512,26 @@ class WorkerPool:
                 self._idle.remove(me)
             if self._keeper is me and timeout is None:
                 self._keeper = None
+            if self._watcher is me:
+                self._watcher = None
         return None
+
+    def _wake_watcher(self, keeper: _Worker | None) -> None:
+        """Wake an idle worker other than the timekeeper to watch for stuck steps."""
+        for worker in reversed(self._idle):
+            if worker is not keeper:
+                self._idle.remove(worker)
+                worker.box.put(None)
+                return
+
+    def _stuck_at(self, me: _Worker) -> int:
+        """Perf-counter time from which every other worker stepping now is stuck."""
+        latest = 0
+        for worker in self._crew:
+            since = worker.since
+            if since is not None and worker is not me and since + STUCK_NS > latest:
+                latest = since + STUCK_NS
+        return latest
 
     @staticmethod
     def _step_failed(runner: PooledRunner, exc: Exception) -> None:
@@ -497,28 +553,29 @@ class WorkerPool:
         except Exception:  # a priority that cannot be applied must not lose the worker
             log.exception("%s: applying its priority failed", me.thread.name)
         lock = self._lock
-        warm = False
-        while True:
-            with lock:
-                runner = self._next(me, warm)
-                if runner is None:
-                    return
+        lock.acquire()
+        try:
+            # (one hold of the lock from a step's bookkeeping through picking the next
+            # runner: no other worker sees this one neither stepping nor idle)
+            runner = self._next(me)
+            while runner is not None:
                 runner.state = _RUNNING
                 runner.again = False
                 self._busy += 1
                 self._starts += 1
                 overlapped = self._busy > 1
                 starts = self._starts
-            runner.worker = me.thread
-            began = perf_ns()
-            try:
-                when = runner.step()
-            except Exception as exc:  # (a processor's failure is reported inside step())
-                self._step_failed(runner, exc)
-                when = None  # idle until a command (a stop) comes
-            wall = perf_ns() - began
-            warm = True
-            with lock:
+                me.since = began = perf_ns()
+                lock.release()
+                runner.worker = me.thread
+                try:
+                    when = runner.step()
+                except Exception as exc:  # (a processor's failure is reported inside step())
+                    self._step_failed(runner, exc)
+                    when = None  # idle until a command (a stop) comes
+                wall = perf_ns() - began
+                lock.acquire()
+                me.since = None
                 self._busy -= 1
                 overlapped = overlapped or self._busy > 0 or self._starts != starts
                 if overlapped or not starts & _ALONE_SAMPLE:  # (steps alone: one in 8 is plenty)
@@ -538,5 +595,10 @@ class WorkerPool:
                     if first and keeper is not None and keeper in self._idle:
                         self._idle.remove(keeper)  # due before what it waits for: re-arm
                         keeper.box.put(None)
+                    if self._watcher is None:  # every idle worker but the keeper sleeps
+                        self._wake_watcher(keeper)
                 else:
                     runner.state = _IDLE
+                runner = self._next(me, warm=True)
+        finally:
+            lock.release()
