@@ -343,10 +343,11 @@ class WorkerPool:
 
     Stuck steps: while groups are timed, an idle worker besides the timekeeper, the
     *watcher*, waits with a timeout: until a stepping worker's step would have run
-    ``STUCK_NS``, or ``STUCK_NS`` when none steps (one may start at any moment). If
-    every stepping worker is stuck when a tick is due, the watcher runs what is due
-    as if alone (however late a tick is, it would wait for them). A worker that
-    re-arms a group while no idle worker watches wakes one to watch.
+    ``STUCK_NS``, or, when none steps, until ``STUCK_NS`` after the earliest deadline
+    (no tick's step begins before it). If every stepping worker is stuck when a tick
+    is due, the watcher runs what is due as if alone (however late a tick is, it would
+    wait for them). A worker that re-arms a group while no idle worker watches and
+    other groups are timed wakes one to watch.
     """
 
     def __init__(self, clock: Clock, size: int, on_start: Callable[[threading.Thread], None]) -> None:
@@ -497,8 +498,10 @@ class WorkerPool:
                     self._keeper = me
                     timeout = clock.timeout_s(due)
                 if timeout is None and self._keeper is not me and self._watcher in (None, me):
-                    self._watcher = me  # (else the timekeeper watches the clock)
-                    timeout = STUCK_NS / 1e9
+                    # (else the timekeeper watches the clock) no step can begin before
+                    # the earliest deadline but one that mail starts (which wakes a worker)
+                    self._watcher = me
+                    timeout = (clock.timeout_s(due) or 0.0) + STUCK_NS / 1e9
             warm = False
             self._idle.append(me)
             lock.release()
@@ -595,7 +598,7 @@ class WorkerPool:
                     if first and keeper is not None and keeper in self._idle:
                         self._idle.remove(keeper)  # due before what it waits for: re-arm
                         keeper.box.put(None)
-                    if self._watcher is None:  # every idle worker but the keeper sleeps
+                    if self._watcher is None and len(timed) > 1:  # (others to run if this sticks)
                         self._wake_watcher(keeper)
                 else:
                     runner.state = _IDLE
