@@ -482,11 +482,11 @@ class WorkerPool:
                     # not late, and another worker is stepping: it takes this one when
                     # it is done (and wakes a hand if it falls behind), unless that
                     # step is stuck: then this one runs what is due as if alone
-                    stuck_at = self._stuck_at(me)
-                    if perf_ns() >= stuck_at:
+                    until_stuck = self._stuck_at(me) - perf_ns()
+                    if until_stuck <= 0:
                         heapq.heappop(timed)
                         return first
-                    timeout = (stuck_at - perf_ns()) / 1e9
+                    timeout = until_stuck / 1e9
                     self._watcher = me
                 elif self._keeper is None and self._busy:
                     # another worker is stepping and looks at the deadlines when it is
