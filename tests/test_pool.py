@@ -12,7 +12,15 @@ import pytest
 
 from streamlib import ProcessorError, StreamRuntime, ThreadingStrategy
 from streamlib.engine import _pool
-from streamlib.engine._pool import EARLY_NS, HELP_AFTER_NS, PROBE_STEPS, RETRY_NS, STUCK_NS, HelpMeter
+from streamlib.engine._pool import (
+    EARLY_NS,
+    HELP_AFTER_NS,
+    PROBE_STEPS,
+    RETRY_NS,
+    STUCK_NS,
+    HelpMeter,
+    early_ns,
+)
 from streamlib.plan import POOL_WORKERS, CostClass, optimize
 from streamlib.testing import (
     CollectingSink,
@@ -70,7 +78,10 @@ def test_the_plan_pools_clock_driven_groups_whose_members_are_all_cheap() -> Non
     assert optimize(graph, more).thread_count == POOL_WORKERS
 
 
-def test_groups_move_into_the_pool_and_out_again_losing_no_frame() -> None:
+def test_groups_move_into_the_pool_and_out_again_losing_no_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every tick runs at its deadline, so each step of the clock by a period is one
+    # tick per source (a busy worker's early window would run some a step sooner)
+    monkeypatch.setattr(_pool, "EARLY_NS", 0)
     clock = FakeClock()
     costs = FakeCosts()
     with StreamRuntime(clock=clock) as rt:
@@ -158,8 +169,8 @@ def test_one_worker_runs_every_tick_while_it_keeps_up(monkeypatch: pytest.Monkey
         ticks = 0
         while ticks < 3 * n:  # several due at once, none HELP_AFTER_NS late
             now = min(g.deadline_ns for g in groups) + HELP_AFTER_NS * 9 // 10
-            wanted = [  # (the busy worker also runs what is due within EARLY_NS)
-                len(sink.frames) + (g.deadline_ns <= now + EARLY_NS)
+            wanted = [  # (the busy worker also runs what is due within its early window)
+                len(sink.frames) + (g.deadline_ns <= now + early_ns(g))
                 for g, sink in zip(groups, sinks, strict=True)
             ]
             assert sum(wanted) - ticks >= 2
@@ -297,21 +308,34 @@ def test_a_stuck_step_does_not_hold_up_the_pool_s_other_groups() -> None:
         assert rt.errors == []
 
 
-def test_a_busy_worker_runs_a_tick_due_within_early_ns_instead_of_sleeping(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("periods", "early"),
+    [
+        # 10.7 ms periods: the window is a quarter of the period (2.7 ms); the second
+        # source is due 1.3 ms after the first, the third 5.3 ms after
+        ((PERIOD, PERIOD + PERIOD // 8, PERIOD + PERIOD // 2), (True, True, False)),
+        # 40 ms periods: the window is EARLY_NS (5 ms), not a quarter of the period
+        ((40_000_000, 43_000_000, 46_000_000), (True, True, False)),
+        # 4 ms periods: a 1 ms window, so a tick 1.5 ms ahead waits for its deadline
+        ((4_000_000, 4_800_000, 5_500_000), (True, True, False)),
+    ],
+    ids=["quarter-period", "capped", "short-period"],
+)
+def test_a_busy_worker_runs_a_tick_due_within_its_early_window_instead_of_sleeping(
+    monkeypatch: pytest.MonkeyPatch, periods: tuple[int, int, int], early: tuple[bool, bool, bool]
 ) -> None:
     """A worker that has just run a tick also runs the next one whose deadline is at
-    most ``EARLY_NS`` ahead (a sleep that short costs more than it saves): its data is
-    the deadline's (``tick_ns``, timestamps), only delivered sooner. A tick further
-    ahead, or one only an idle worker would take, waits for its deadline."""
+    most ``early_ns()`` ahead (a quarter of its period, at most ``EARLY_NS``: each
+    wake-up costs more than the sleep saves): its data is the deadline's (``tick_ns``,
+    timestamps), only delivered sooner. A tick further ahead, or one only an idle
+    worker would take, waits for its deadline."""
     unstuck(monkeypatch)
     clock = FakeClock()
     costs = FakeCosts()
     with StreamRuntime(clock=clock) as rt:
         use_costs(rt, costs)
-        # different periods, so each source's phase starts at the same origin: first
-        # deadlines PERIOD, PERIOD + EARLY_NS / 2 and PERIOD + 2 * EARLY_NS
-        periods = [PERIOD, PERIOD + EARLY_NS // 2, PERIOD + 2 * EARLY_NS]
+        # different periods, so each source's phase starts at the same origin: the
+        # first deadlines are the periods
         pipelines = [
             (src, *mids, sink)
             for src, mids, sink in (
@@ -324,18 +348,20 @@ def test_a_busy_worker_runs_a_tick_due_within_early_ns_instead_of_sleeping(
         check_costs(rt)
         groups = [rt._engine.groups[p[0].id] for p in pipelines]  # type: ignore[attr-defined]
         assert all(rt.plan.processors[p[0].id].threading is ThreadingStrategy.POOLED for p in pipelines)  # type: ignore[attr-defined]
-        assert [g.deadline_ns for g in groups] == periods
+        assert [g.deadline_ns for g in groups] == list(periods)
+        assert [periods[0] >= p - early_ns(g) for p, g in zip(periods, groups, strict=True)] == list(early)
+        assert early_ns(groups[1]) == min(EARLY_NS, periods[1] // 4)
         first, near, far = (instance(rt, p[-1]) for p in pipelines)
-        clock.set(PERIOD)  # the first is due; the second is EARLY_NS / 2 ahead
+        clock.set(periods[0])  # the first is due; the second is within its window
         assert first.wait_for(1)
         assert near.wait_for(1)
-        assert clock.now_ns() == PERIOD < periods[1]
+        assert clock.now_ns() == periods[0] < periods[1]
         assert near.frames[0].timestamp_ns == 0  # its block began one period before its deadline
         assert instance(rt, pipelines[1][0]).tick_ns == periods[1]
         for _ in range(100):  # the third waits (time passes on the real clock only)
             rt.stats()
         assert far.frames == []
-        clock.set(periods[2] - EARLY_NS)  # an idle worker does not run ticks early
+        clock.set(periods[2] - early_ns(groups[2]))  # an idle worker does not run ticks early
         for _ in range(100):
             rt.stats()
         assert far.frames == []

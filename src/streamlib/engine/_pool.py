@@ -10,11 +10,12 @@ thread of its own. A worker takes the runner that is ready (mail, or more work) 
 whose deadline is the earliest and due, runs one step (its mail, then one pass),
 and re-arms it at the absolute deadline the group asks for (no drift). A worker
 that has just run a tick runs the next one without sleeping when it is due within
-``EARLY_NS``. A second worker joins only when ticks queue up behind the first
-(``HELP_AFTER_NS``), and only where two workers stepping at once are measured to get
-more done than one (``HelpMeter``: under the interpreter lock they often do not).
-Nothing spins: with nothing due, workers block on a condition with a timeout to the
-earliest deadline (or none).
+``early_ns()`` (a quarter of its period, at most 5 ms: every wake-up costs). A
+second worker joins only when ticks queue up behind the first (``HELP_AFTER_NS``),
+and only where two workers stepping at once are measured to get more done than one
+(``HelpMeter``: under the interpreter lock they often do not).
+Nothing spins: with nothing due, workers block on their own queue with a timeout to
+the earliest deadline (or none).
 
 Synchronization: the pool's lock guards its queues, its idle workers and every
 runner's scheduling state; a runner is in at most one of (idle, ready, timed, running), so
@@ -51,7 +52,7 @@ from ._runner import (
 if TYPE_CHECKING:
     pass
 
-__all__ = ["PooledRunner", "WorkerPool"]
+__all__ = ["PooledRunner", "WorkerPool", "early_ns"]
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +65,28 @@ Python at the same time take turns on the interpreter lock, and each turn costs 
 hand-over wakes a thread on the other core). So one worker runs the ticks while it
 keeps up; others join when ticks queue up behind it, and leave what is due but not
 late to it again."""
-EARLY_NS = 300_000
+EARLY_NS = 5_000_000
 """A worker that has just stepped a runner also runs the next tick whose deadline is at
-most this far ahead (when no other worker is stepping), instead of sleeping for less
-than a tick's work: a sleep and wake-up that short costs more than it saves (the
-kernel's wake-up, cold caches after it, and a second worker woken to help the first
-catch up). The tick's data is its deadline's (``tick_ns``, timestamps), only delivered
-up to this much sooner. A worker that wakes from a sleep runs nothing early, so a
-lightly loaded pool keeps every phase exactly. Measured with the peers harness (live
-flagship pipelines, 20 s, same session), sleeping until each deadline -> this: CPU per
-audio second 7.8 -> 6.8 ms at 40 pipelines, 6.4 -> 5.7 at 80, 6.2 -> 5.9 at 120 (p99
-1.37 -> 0.44 ms there); unchanged at 20 (ticks 1 ms apart); the density is not moved
-by it (above ~150 both fall behind)."""
+most this far ahead, and at most a quarter of that group's period (``early_ns()``),
+when no other worker is stepping, instead of sleeping until it is due. On this VM
+class a thread that sleeps between ticks pays for every wake-up: the sleep itself
+(~25 us of CPU), and then the tick after it runs on cold caches and a slower core
+(the flagship chain's DSP, one tick after a 1 ms sleep: ~135 us of CPU, against ~60
+us back to back; the first of 20 ticks run after a 20 ms sleep ~310 us, the other
+19 ~95 us). A run of ticks taken together pays once. The tick's data is its
+deadline's (``tick_ns``, timestamps), only delivered up to this much sooner (a
+sink's latency, measured from a frame's end, can read below zero). Only a worker
+that has just stepped, with no other worker stepping, runs a tick early: one that
+wakes from a sleep, or steps a group for its mail, runs only what is due. Measured
+with live flagship pipelines (20 ms period, so 5 ms early), against 0.3 ms before,
+alternated:
+- CPU per audio second (6 s windows in one process, five runs each): at 20
+  pipelines 11.8 -> 7.6 ms (median; context switches 1,170 -> 240 per second); at
+  100, three runs each, 6.7 -> 5.9 ms (processing latency p99 1.0-2.1 -> 0.5-0.7 ms);
+- ``bench peers`` (three runs each): at 20 pipelines 9.9 -> 8.8 ms (median), at 100
+  6.6 -> 6.2 ms; chain as one processor 10.0 -> 7.0 and 5.3 -> 4.9 ms;
+- ``bench pooltrace`` (15 s probes): probes without a late tick at 120 pipelines 3
+  of 3 against none of 3, at 135 2 of 3 against 1 of 3."""
 STUCK_NS = 10_000_000
 """A step that has run this long (real time) is stuck: a processor that blocks, or a
 worker that the kernel or the hypervisor does not run. An idle worker then runs the
@@ -102,6 +113,14 @@ _AGAIN = -1
 """``PooledRunner.step()``: it has more to do right away."""
 _EXIT = -2
 """``PooledRunner.step()``: it stopped."""
+
+
+def early_ns(group: ThreadGroup) -> int:
+    """How far ahead of its deadline a busy worker may run ``group``'s tick: at most
+    ``EARLY_NS``, and a quarter of its period, so its ticks stay at least three
+    quarters of a period apart (0 for a group that is not clock-driven)."""
+    quarter: int = group.period_ns >> 2
+    return quarter if quarter < EARLY_NS else EARLY_NS
 
 
 class _Seat:
@@ -135,6 +154,10 @@ class PooledRunner(DedicatedRunner):
         # the pool's bookkeeping, under the pool's lock
         self.state = _IDLE
         self.again = False
+        self.early = 0
+        """How far ahead of its deadline the worker taking it may run its tick (ns), set
+        as it is taken (see ``EARLY_NS``); -1: taken for mail or more work, not for
+        its deadline."""
         self.generation = 0
         self._seat = _Seat()
         super().__init__(group, host, clock)
@@ -222,7 +245,8 @@ class PooledRunner(DedicatedRunner):
             return None
         group = self.group
         try:
-            need = group.run_pass(EARLY_NS)
+            early = self.early
+            need = group.run_pass(early if early > 0 else 0)
         except BaseException as exc:  # the processor's failure, reported, never swallowed
             self._active = False
             self.host.group_failed(self, group.current, group.hook, exc)
@@ -455,13 +479,17 @@ class WorkerPool:
 
     def _next(self, me: _Worker, warm: bool = False) -> PooledRunner | None:
         """The next runner to step (None: stopping). Blocks, without spinning, until
-        one is ready or due. Called and returns with the lock held."""
+        one is ready or due (``warm``: this worker has just run a tick, and may take
+        one due within its ``early_ns()`` while no other worker steps). Called and
+        returns with the lock held."""
         lock, ready, timed, clock = self._lock, self._ready, self._timed, self.clock
         while not self._stopping:
             if ready:
                 if self._keeper is me:  # (the timekeeper is an idle worker)
                     self._keeper = None
-                return ready.popleft()
+                runner = ready.popleft()
+                runner.early = -1  # (a step for mail runs no tick early, nor one after it)
+                return runner
             while timed:
                 due, _, generation, first = timed[0]
                 if first.generation == generation and first.state == _TIMED:
@@ -470,11 +498,15 @@ class WorkerPool:
             timeout: float | None = None
             if timed:
                 now = clock.now_ns()
-                if now >= due or (warm and due - now <= EARLY_NS):  # due, or soon
+                early = due - now
+                if early <= 0 or (
+                    warm and not self._busy and early <= EARLY_NS and early <= first.group.period_ns >> 2
+                ):  # due, or soon (early_ns(), inlined) and this worker is the only one awake
                     if self._keeper is me:
                         self._keeper = None
                     if not self._busy or self._help_wanted(due, now):
                         heapq.heappop(timed)
+                        first.early = early if early > 0 else 0
                         late = now - timed[0][0] if timed else 0  # (_help_wanted, inlined)
                         if late >= HELP_AFTER_NS and self.meter.pays(perf_ns()):
                             self._wake_one()  # the next one is behind as well: a second hand
@@ -485,6 +517,7 @@ class WorkerPool:
                     until_stuck = self._stuck_at(me) - perf_ns()
                     if until_stuck <= 0:
                         heapq.heappop(timed)
+                        first.early = 0
                         return first
                     timeout = until_stuck / 1e9
                     self._watcher = me
@@ -602,6 +635,6 @@ class WorkerPool:
                         self._wake_watcher(keeper)
                 else:
                     runner.state = _IDLE
-                runner = self._next(me, warm=True)
+                runner = self._next(me, warm=runner.early >= 0)  # (after a tick: warm)
         finally:
             lock.release()
