@@ -22,6 +22,10 @@ BENCHMARKS = {
     ),
     "soak": ("streamlib.bench._soak", "a long service run: memory, threads, loss and drops over time"),
     "video": ("streamlib.bench._video", "1080p test pattern -> resize -> convert -> MP4, optimized vs not"),
+    "wake": (
+        "streamlib.bench._wake",
+        "what sleeping between ticks costs on this machine: the flagship DSP's CPU per tick",
+    ),
     "work": (
         "streamlib.bench._work",
         "interpreter steps per tick of the flagship chain vs the same DSP as one processor",

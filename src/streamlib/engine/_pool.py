@@ -66,17 +66,16 @@ hand-over wakes a thread on the other core). So one worker runs the ticks while 
 keeps up; others join when ticks queue up behind it, and leave what is due but not
 late to it again."""
 EARLY_NS = 5_000_000
-"""A worker that has just stepped a runner also runs the next tick whose deadline is at
-most this far ahead, and at most a quarter of that group's period (``early_ns()``),
-when no other worker is stepping, instead of sleeping until it is due. On this VM
-class a thread that sleeps between ticks pays for every wake-up: the sleep itself
-(~25 us of CPU), and then the tick after it runs on cold caches and a slower core
-(the flagship chain's DSP, one tick after a 1 ms sleep: ~135 us of CPU, against ~60
-us back to back; the first of 20 ticks run after a 20 ms sleep ~310 us, the other
-19 ~95 us). A run of ticks taken together pays once. The tick's data is its
-deadline's (``tick_ns``, timestamps), only delivered up to this much sooner (a
-sink's latency, measured from a frame's end, can read below zero). Only a worker
-that has just stepped, with no other worker stepping, runs a tick early: one that
+"""A worker that has just run a tick also runs the next one whose deadline is at most
+this far ahead, and at most a quarter of that group's period (``early_ns()``), when
+no other worker is stepping, instead of sleeping until it is due. On this VM class a
+thread that sleeps between ticks pays for every wake-up: the sleep itself (~25 us of
+CPU), and then the tick after it runs on cold caches and a slower core (``bench
+wake``: the flagship chain's DSP, one tick after a 1 ms sleep ~135 us of CPU,
+against ~60 us back to back; the first of 20 ticks run after a 20 ms sleep ~310 us,
+the other 19 ~95 us). A run of ticks taken together pays about once. The tick's data
+is its deadline's (``tick_ns``, timestamps), only delivered up to this much sooner
+(a sink's latency, measured from a frame's end, can read below zero). A worker that
 wakes from a sleep, or steps a group for its mail, runs only what is due. Measured
 with live flagship pipelines (20 ms period, so 5 ms early), against 0.3 ms before,
 alternated:
