@@ -71,9 +71,9 @@ this far ahead, and at most a quarter of that group's period (``early_ns()``), w
 no other worker is stepping, instead of sleeping until it is due. On this VM class a
 thread that sleeps between ticks pays for every wake-up: the sleep itself (~25 us of
 CPU), and then the tick after it runs on cold caches and a slower core (``bench
-wake``: the flagship chain's DSP, one tick after a 1 ms sleep ~135 us of CPU,
-against ~60 us back to back; the first of 20 ticks run after a 20 ms sleep ~310 us,
-the other 19 ~95 us). A run of ticks taken together pays about once. The tick's data
+wake``: the flagship chain's DSP, one tick after a 1 ms sleep 135-155 us of CPU,
+against ~60 us back to back; the first of 20 ticks run after a 20 ms sleep 310-400
+us, the other 19 ~95 us). A run of ticks taken together pays about once. The tick's data
 is its deadline's (``tick_ns``, timestamps), only delivered up to this much sooner
 (a sink's latency, measured from a frame's end, can read below zero). A worker that
 wakes from a sleep, or steps a group for its mail, runs only what is due. Measured
