@@ -67,11 +67,9 @@ def measure(seconds: float = 3.0) -> WakeCosts:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             for k, dsp in enumerate(dsps):
+                start = cpu()
                 if sleep_s and (per_tick or k == 0):
-                    start = cpu()
                     time.sleep(sleep_s)
-                else:
-                    start = cpu()
                 _tick(dsp)
                 spent = cpu() - start
                 if k == 0:

@@ -498,9 +498,8 @@ class WorkerPool:
             if timed:
                 now = clock.now_ns()
                 early = due - now
-                if early <= 0 or (
-                    warm and not self._busy and early <= EARLY_NS and early <= first.group.period_ns >> 2
-                ):  # due, or soon (early_ns(), inlined) and this worker is the only one awake
+                if early <= 0 or (warm and not self._busy and early <= early_ns(first.group)):
+                    # due, or soon and this worker is the only one awake
                     if self._keeper is me:
                         self._keeper = None
                     if not self._busy or self._help_wanted(due, now):
